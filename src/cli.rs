@@ -1,0 +1,97 @@
+//! The command line: subcommands and every setting, each documented once here.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::db::DatabaseUrl;
+use crate::startup::Settings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "liaison",
+    version,
+    about = "Liaison: the school-enterprise cooperation tracker (JSON REST API)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log line format.
+    #[arg(long, env = "LIAISON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve the API until SIGTERM or Ctrl-C
+    /// (in-flight requests are finished first).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Database to use: a `postgres://` or `postgresql://` URL selects PostgreSQL;
+    /// anything else is a SQLite file path (created when missing).
+    #[arg(long, env = "DATABASE_URL", default_value = "liaison.db")]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "LIAISON_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// Most database connections to keep open.
+    #[arg(long, env = "LIAISON_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: u32,
+
+    /// Seconds a request waits for a free database connection before a 503.
+    #[arg(long, env = "LIAISON_POOL_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub pool_timeout: u64,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "LIAISON_WORKERS", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub workers: Option<u64>,
+
+    /// Seconds that shutdown waits for in-flight requests.
+    #[arg(long, env = "LIAISON_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// List applied and pending migrations instead of applying them.
+    #[arg(long)]
+    pub status: bool,
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            database: DatabaseUrl::parse(&self.database.database_url),
+            bind: self.bind.clone(),
+            pool_size: self.pool_size,
+            pool_timeout: Duration::from_secs(self.pool_timeout),
+            workers: self.workers.map(|w| w as usize),
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+        }
+    }
+}

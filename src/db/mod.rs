@@ -1,0 +1,362 @@
+//! Database access: connections to either backend, the pool, migrations, transactions.
+
+pub mod enterprises;
+pub mod participants;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::migration::MigrationSource;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::result::{DatabaseErrorKind, Error as QueryError};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::domain::DomainError;
+
+/// A connection to whichever backend `DATABASE_URL` names; queries are written once.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a SQLite writer waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+/// Arbitrary key of the PostgreSQL advisory lock that serialises concurrent migrators.
+const MIGRATION_LOCK_KEY: i64 = 0x4c69_6169_736f_6e01;
+/// Key of the advisory lock taken while changing enterprise parents (cycle checks).
+pub(crate) const HIERARCHY_LOCK_KEY: i64 = 0x4c69_6169_736f_6e02;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`: `postgres://`/`postgresql://` selects PostgreSQL, anything
+/// else is a SQLite file path (an optional `sqlite://` prefix is stripped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    pub url: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Self {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Self {
+                backend: Backend::Postgres,
+                url: raw.to_string(),
+            };
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        Self {
+            backend: Backend::Sqlite,
+            url: path.to_string(),
+        }
+    }
+
+    /// The URL with any password hidden, for logs.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.url) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            _ => self.url.clone(),
+        }
+    }
+}
+
+/// Opens connections for the pool, set up for concurrent use.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.url.backend {
+            Backend::Postgres => PgConnection::establish(&self.url.url)
+                .map(DbConn::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url.url)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // busy_timeout first: switching to WAL itself may wait for another connection.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        match conn {
+            DbConn::Pg(c) => AnsiTransactionManager::is_broken_transaction_manager(c),
+            DbConn::Sqlite(c) => AnsiTransactionManager::is_broken_transaction_manager(c),
+        }
+    }
+}
+
+/// Builds the pool; fails when the database cannot be reached within `timeout`.
+pub fn pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Pool, r2d2::PoolError> {
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(timeout)
+        .build(ConnectionManager::new(url.clone()))
+}
+
+/// Runs `f` in a transaction that holds the write lock from the start: on SQLite
+/// `BEGIN IMMEDIATE`, so that concurrent writers queue on the busy timeout instead of
+/// failing with "database is locked" when a read lock cannot be upgraded.
+pub fn write<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<QueryError>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            let committed = match conn {
+                DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c),
+                DbConn::Pg(c) => AnsiTransactionManager::commit_transaction(c),
+            };
+            committed?;
+            Ok(value)
+        }
+        Err(error) => {
+            let rolled_back = match conn {
+                DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
+                DbConn::Pg(c) => AnsiTransactionManager::rollback_transaction(c),
+            };
+            if let Err(rollback_error) = rolled_back {
+                tracing::warn!(error = %rollback_error, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Takes a transaction-scoped lock that serialises one kind of change across
+/// connections and processes. SQLite writers are serialised already.
+pub fn serialise(conn: &mut DbConn, key: i64) -> Result<(), QueryError> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Applies pending migrations; returns the names of those applied. Safe to run from
+/// several processes at once.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
+    match conn {
+        DbConn::Sqlite(_) => write(conn, |conn| match conn {
+            DbConn::Sqlite(c) => apply(c, SQLITE_MIGRATIONS),
+            DbConn::Pg(_) => unreachable_backend(),
+        }),
+        DbConn::Pg(_) => write(conn, |conn| {
+            serialise(conn, MIGRATION_LOCK_KEY)?;
+            match conn {
+                DbConn::Pg(c) => apply(c, PG_MIGRATIONS),
+                DbConn::Sqlite(_) => unreachable_backend(),
+            }
+        }),
+    }
+}
+
+fn unreachable_backend<T>() -> Result<T, MigrationError> {
+    Err("connection changed backend inside a transaction".into())
+}
+
+fn apply<C>(conn: &mut C, source: EmbeddedMigrations) -> Result<Vec<String>, MigrationError>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+    EmbeddedMigrations: MigrationSource<C::Backend>,
+{
+    let applied = conn.run_pending_migrations(source)?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// One migration and whether it has been applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub name: String,
+    pub applied: bool,
+}
+
+pub fn migration_status(conn: &mut DbConn) -> Result<Vec<MigrationStatus>, MigrationError> {
+    match conn {
+        DbConn::Sqlite(c) => status(c, SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => status(c, PG_MIGRATIONS),
+    }
+}
+
+fn status<C>(
+    conn: &mut C,
+    source: EmbeddedMigrations,
+) -> Result<Vec<MigrationStatus>, MigrationError>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+    EmbeddedMigrations: MigrationSource<C::Backend>,
+{
+    let applied = conn.applied_migrations()?;
+    let all = MigrationSource::<C::Backend>::migrations(&source)?;
+    Ok(all
+        .iter()
+        .map(|m| MigrationStatus {
+            name: m.name().to_string(),
+            applied: applied.contains(&m.name().version()),
+        })
+        .collect())
+}
+
+/// Everything a database operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("database error: {0}")]
+    Query(#[from] QueryError),
+    #[error("no database connection available: {0}")]
+    Unavailable(#[from] r2d2::PoolError),
+    /// A stored value that the code cannot read: a bug or a hand-edited database.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl Error {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Error::Query(QueryError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Parses a stored value, reporting a corrupt row instead of panicking.
+pub(crate) fn stored<T: std::str::FromStr>(column: &str, value: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e| Error::Corrupt(format!("{column} = {value:?}: {e}")))
+}
+
+pub(crate) fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
+
+/// Orders a boxed query by `column` then `id`, starting after the cursor's row:
+/// keyset pagination, whose cost does not grow with the depth of the page.
+macro_rules! keyset {
+    ($query:expr, $column:expr, $id:expr, $descending:expr, $after:expr) => {{
+        let mut query = $query;
+        if let Some((value, id)) = $after {
+            query = if $descending {
+                query.filter(
+                    $column
+                        .lt(value.clone())
+                        .or($column.eq(value).and($id.lt(id))),
+                )
+            } else {
+                query.filter(
+                    $column
+                        .gt(value.clone())
+                        .or($column.eq(value).and($id.gt(id))),
+                )
+            };
+        }
+        if $descending {
+            query.order(($column.desc(), $id.desc()))
+        } else {
+            query.order(($column.asc(), $id.asc()))
+        }
+    }};
+}
+pub(crate) use keyset;
+
+/// The cursor spelling of a timestamp sort value.
+pub(crate) fn cursor_time(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// Reads a cursor's timestamp back; a tampered cursor is the client's mistake.
+pub(crate) fn parse_cursor_time(value: &str) -> Result<chrono::NaiveDateTime> {
+    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| bad_cursor())
+}
+
+pub(crate) fn bad_cursor() -> Error {
+    Error::Domain(DomainError::BadRequest(vec![
+        crate::domain::FieldError::new(
+            "cursor",
+            "invalid_cursor",
+            "not a cursor returned by this list",
+        ),
+    ]))
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern that matches `text` anywhere.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Checks that the database answers.
+pub fn ping(conn: &mut DbConn) -> Result<()> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}

@@ -1,0 +1,385 @@
+//! Participant queries and the transactions that change participants.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{enterprises, participants};
+use super::{keyset, stored, utc, write, DbConn, Error, Result};
+use crate::domain::ids::{EnterpriseId, ParticipantId};
+use crate::domain::page::Page;
+use crate::domain::participant::{
+    Participant, ParticipantFields, ParticipantFilter, ParticipantSort,
+};
+use crate::domain::{self, DomainError, FieldError, Precondition};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = participants)]
+struct ParticipantRow {
+    id: String,
+    full_name: String,
+    name_key: String,
+    side: String,
+    enterprise_id: Option<String>,
+    title: Option<String>,
+    department: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    notes: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+    archived_at: Option<NaiveDateTime>,
+}
+
+impl ParticipantRow {
+    fn into_domain(self) -> Result<Participant> {
+        Ok(Participant {
+            id: stored("participants.id", &self.id)?,
+            full_name: self.full_name,
+            side: stored("participants.side", &self.side)?,
+            enterprise_id: self
+                .enterprise_id
+                .as_deref()
+                .map(|id| stored("participants.enterprise_id", id))
+                .transpose()?,
+            title: self.title,
+            department: self.department,
+            email: self.email,
+            phone: self.phone,
+            notes: self.notes,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+            version: self.version,
+            archived_at: self.archived_at.map(utc),
+        })
+    }
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = participants, treat_none_as_null = true)]
+struct ParticipantFieldsRow<'a> {
+    full_name: &'a str,
+    name_key: &'a str,
+    side: &'a str,
+    enterprise_id: Option<String>,
+    title: Option<&'a str>,
+    department: Option<&'a str>,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    notes: Option<&'a str>,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl<'a> ParticipantFieldsRow<'a> {
+    fn new(fields: &'a ParticipantFields, updated_at: NaiveDateTime, version: i64) -> Self {
+        Self {
+            full_name: &fields.full_name,
+            name_key: &fields.name_key,
+            side: fields.side.as_str(),
+            enterprise_id: fields.enterprise_id.map(|id| id.to_string()),
+            title: fields.title.as_deref(),
+            department: fields.department.as_deref(),
+            email: fields.email.as_deref(),
+            phone: fields.phone.as_deref(),
+            notes: fields.notes.as_deref(),
+            updated_at,
+            version,
+        }
+    }
+}
+
+/// What an insert adds to the editable fields.
+#[derive(Insertable)]
+#[diesel(table_name = participants)]
+struct NewParticipantRow<'a> {
+    id: String,
+    created_at: NaiveDateTime,
+    #[diesel(embed)]
+    fields: ParticipantFieldsRow<'a>,
+}
+
+fn not_found(id: ParticipantId) -> Error {
+    DomainError::NotFound {
+        kind: "participant",
+        id: id.to_string(),
+    }
+    .into()
+}
+
+pub fn get(conn: &mut DbConn, id: ParticipantId) -> Result<Participant> {
+    participants::table
+        .find(id.to_string())
+        .select(ParticipantRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found(id))?
+        .into_domain()
+}
+
+pub fn list(conn: &mut DbConn, filter: &ParticipantFilter) -> Result<Page<Participant>> {
+    use participants::dsl as p;
+    let mut query = p::participants
+        .select(ParticipantRow::as_select())
+        .into_boxed();
+    if !filter.include_archived {
+        query = query.filter(p::archived_at.is_null());
+    }
+    if let Some(side) = filter.side {
+        query = query.filter(p::side.eq(side.as_str()));
+    }
+    if let Some(enterprise) = filter.enterprise_id {
+        query = query.filter(p::enterprise_id.eq(enterprise.to_string()));
+    }
+    if let Some(q) = &filter.q {
+        let pattern = super::contains_pattern(q);
+        query = query.filter(
+            p::name_key
+                .like(pattern.clone())
+                .escape('\\')
+                .or(p::email.like(pattern.clone()).escape('\\'))
+                .or(p::phone.like(pattern).escape('\\')),
+        );
+    }
+    let page = &filter.page;
+    let descending = page.sort.descending;
+    let after = page.after.as_ref();
+    let query = match page.sort.key {
+        ParticipantSort::FullName => keyset!(
+            query,
+            p::name_key,
+            p::id,
+            descending,
+            after.map(|c| (c.value.clone(), c.id.clone()))
+        ),
+        ParticipantSort::CreatedAt => keyset!(
+            query,
+            p::created_at,
+            p::id,
+            descending,
+            after
+                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
+                .transpose()?
+        ),
+        ParticipantSort::UpdatedAt => keyset!(
+            query,
+            p::updated_at,
+            p::id,
+            descending,
+            after
+                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
+                .transpose()?
+        ),
+    };
+    let rows: Vec<ParticipantRow> = query.limit(page.limit + 1).load(conn)?;
+    let sort = page.sort.key;
+    let rows = page.page(rows, |r| {
+        let value = match sort {
+            ParticipantSort::FullName => r.name_key.clone(),
+            ParticipantSort::CreatedAt => super::cursor_time(r.created_at),
+            ParticipantSort::UpdatedAt => super::cursor_time(r.updated_at),
+        };
+        (value, r.id.clone())
+    });
+    Ok(Page {
+        items: rows
+            .items
+            .into_iter()
+            .map(ParticipantRow::into_domain)
+            .collect::<Result<_>>()?,
+        next_cursor: rows.next_cursor,
+    })
+}
+
+pub fn create(conn: &mut DbConn, fields: &ParticipantFields) -> Result<Participant> {
+    write(conn, |conn| {
+        if let Some(enterprise) = fields.enterprise_id {
+            check_enterprise(conn, enterprise)?;
+        }
+        let now = domain::now();
+        let id = ParticipantId::generate();
+        diesel::insert_into(participants::table)
+            .values(NewParticipantRow {
+                id: id.to_string(),
+                created_at: now.naive_utc(),
+                fields: ParticipantFieldsRow::new(fields, now.naive_utc(), 1),
+            })
+            .execute(conn)?;
+        Ok(participant(id, fields, now, now, 1, None))
+    })
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: ParticipantId,
+    if_match: &Precondition,
+    patch: &serde_json::Value,
+) -> Result<Participant> {
+    write(conn, |conn| {
+        let current = lock(conn, id, if_match)?;
+        if current.archived_at.is_some() {
+            return Err(archived(id));
+        }
+        let fields = ParticipantFields::from_patch(&current, patch)?;
+        if ParticipantFields::parse(current.input()).ok().as_ref() == Some(&fields) {
+            return Ok(current);
+        }
+        if fields.enterprise_id != current.enterprise_id {
+            if let Some(enterprise) = fields.enterprise_id {
+                check_enterprise(conn, enterprise)?;
+            }
+        }
+        let now = domain::now();
+        let version = current.version + 1;
+        diesel::update(participants::table.find(id.to_string()))
+            .set(ParticipantFieldsRow::new(&fields, now.naive_utc(), version))
+            .execute(conn)?;
+        Ok(participant(
+            id,
+            &fields,
+            current.created_at,
+            now,
+            version,
+            None,
+        ))
+    })
+}
+
+pub fn archive(
+    conn: &mut DbConn,
+    id: ParticipantId,
+    if_match: &Precondition,
+) -> Result<Participant> {
+    write(conn, |conn| {
+        let current = lock(conn, id, if_match)?;
+        if current.archived_at.is_some() {
+            return Err(archived(id));
+        }
+        set_archived(conn, current, true)
+    })
+}
+
+pub fn restore(
+    conn: &mut DbConn,
+    id: ParticipantId,
+    if_match: &Precondition,
+) -> Result<Participant> {
+    write(conn, |conn| {
+        let current = lock(conn, id, if_match)?;
+        if current.archived_at.is_none() {
+            return Err(DomainError::Conflict {
+                code: "not_archived",
+                detail: format!("participant {id} is not archived"),
+                existing_id: None,
+            }
+            .into());
+        }
+        if let Some(enterprise) = current.enterprise_id {
+            let enterprise_archived: Option<NaiveDateTime> = enterprises::table
+                .find(enterprise.to_string())
+                .select(enterprises::archived_at)
+                .first(conn)?;
+            if enterprise_archived.is_some() {
+                return Err(DomainError::Conflict {
+                    code: "enterprise_archived",
+                    detail: format!(
+                        "the participant's enterprise {enterprise} is archived; restore it first"
+                    ),
+                    existing_id: Some(enterprise.to_string()),
+                }
+                .into());
+            }
+        }
+        set_archived(conn, current, false)
+    })
+}
+
+fn participant(
+    id: ParticipantId,
+    fields: &ParticipantFields,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    version: i64,
+    archived_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Participant {
+    Participant {
+        id,
+        full_name: fields.full_name.clone(),
+        side: fields.side,
+        enterprise_id: fields.enterprise_id,
+        title: fields.title.clone(),
+        department: fields.department.clone(),
+        email: fields.email.clone(),
+        phone: fields.phone.clone(),
+        notes: fields.notes.clone(),
+        created_at,
+        updated_at,
+        version,
+        archived_at,
+    }
+}
+
+fn set_archived(conn: &mut DbConn, current: Participant, archive: bool) -> Result<Participant> {
+    use participants::dsl as p;
+    let now = domain::now();
+    let at = archive.then_some(now);
+    diesel::update(p::participants.find(current.id.to_string()))
+        .set((
+            p::archived_at.eq(at.map(|t| t.naive_utc())),
+            p::updated_at.eq(now.naive_utc()),
+            p::version.eq(current.version + 1),
+        ))
+        .execute(conn)?;
+    Ok(Participant {
+        archived_at: at,
+        updated_at: now,
+        version: current.version + 1,
+        ..current
+    })
+}
+
+fn archived(id: ParticipantId) -> Error {
+    DomainError::Conflict {
+        code: "archived",
+        detail: format!("participant {id} is archived; restore it first"),
+        existing_id: None,
+    }
+    .into()
+}
+
+/// Locks the row for the rest of the transaction, reads it and checks `If-Match`.
+fn lock(conn: &mut DbConn, id: ParticipantId, if_match: &Precondition) -> Result<Participant> {
+    use participants::dsl as p;
+    let touched = diesel::update(p::participants.find(id.to_string()))
+        .set(p::version.eq(p::version))
+        .execute(conn)?;
+    if touched == 0 {
+        return Err(not_found(id));
+    }
+    let current = get(conn, id)?;
+    if_match.check(current.version)?;
+    Ok(current)
+}
+
+/// A partner-side participant's enterprise must exist and be live.
+fn check_enterprise(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<()> {
+    let archived_at: Option<Option<NaiveDateTime>> = enterprises::table
+        .find(enterprise.to_string())
+        .select(enterprises::archived_at)
+        .first(conn)
+        .optional()?;
+    let problem = match archived_at {
+        None => FieldError::new(
+            "enterprise_id",
+            "not_found",
+            format!("enterprise {enterprise} does not exist"),
+        ),
+        Some(Some(_)) => FieldError::new(
+            "enterprise_id",
+            "archived",
+            format!("enterprise {enterprise} is archived"),
+        ),
+        Some(None) => return Ok(()),
+    };
+    Err(DomainError::Invalid(vec![problem]).into())
+}

@@ -1,0 +1,297 @@
+//! Turning client-supplied JSON into checked values: decoding with field paths,
+//! JSON merge patch (RFC 7396), and the field rules shared by every resource.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use unicode_normalization::UnicodeNormalization;
+use validator::{ValidateEmail, ValidateUrl};
+
+use super::{DomainError, FieldError};
+
+/// Longest single-line text field (titles, names of things).
+pub const SHORT_TEXT: usize = 200;
+/// Longest free-text field (descriptions, notes).
+pub const LONG_TEXT: usize = 10_000;
+
+/// Checks that a request body is a JSON object and that it does not try to set
+/// server-owned fields.
+pub fn expect_object<'a>(
+    body: &'a Value,
+    read_only: &[&str],
+) -> Result<&'a Map<String, Value>, DomainError> {
+    let object = body.as_object().ok_or_else(|| {
+        DomainError::invalid(
+            "",
+            "not_an_object",
+            "the request body must be a JSON object",
+        )
+    })?;
+    let errors: Vec<FieldError> = object
+        .keys()
+        .filter(|key| read_only.contains(&key.as_str()))
+        .map(|key| FieldError::new(key, "read_only", format!("`{key}` is set by the server")))
+        .collect();
+    if errors.is_empty() {
+        Ok(object)
+    } else {
+        Err(DomainError::Invalid(errors))
+    }
+}
+
+/// Applies a JSON merge patch: members of `patch` replace those of `target`, and an
+/// explicit `null` removes one.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// Decodes a JSON object into an input struct and checks it with `parse`, reporting
+/// every bad field at once: a member that is unknown or of the wrong type is set
+/// aside and named, and the rest is still decoded and checked.
+pub fn decode_all<I, F>(
+    value: Value,
+    parse: impl FnOnce(I) -> Result<F, DomainError>,
+) -> Result<F, DomainError>
+where
+    I: DeserializeOwned,
+{
+    let mut value = value;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let input = loop {
+        match serde_path_to_error::deserialize::<_, I>(value.clone()) {
+            Ok(input) => break Some(input),
+            Err(err) => {
+                let message = err.inner().to_string();
+                let (field, code) = match unknown_field(&message) {
+                    Some(name) => (name, "unknown_field"),
+                    None if message.starts_with("unknown variant") => {
+                        (err.path().to_string(), "invalid_enum")
+                    }
+                    None => (err.path().to_string(), "invalid_type"),
+                };
+                let top = field
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let removed = value.as_object_mut().and_then(|o| o.remove(&top)).is_some();
+                errors.push(FieldError::new(field, code, message));
+                if !removed {
+                    break None;
+                }
+            }
+        }
+    };
+    match input.map(parse) {
+        Some(Ok(fields)) if errors.is_empty() => Ok(fields),
+        Some(Err(DomainError::Invalid(more))) => {
+            let named: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+            errors.extend(more.into_iter().filter(|e| !named.contains(&e.field)));
+            Err(DomainError::Invalid(errors))
+        }
+        Some(Err(other)) => Err(other),
+        _ => Err(DomainError::Invalid(errors)),
+    }
+}
+
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.find('`').map(|end| rest[..end].to_string())
+}
+
+/// Collects every rule a request breaks, so that a client learns of all of them at once.
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, code, message));
+    }
+
+    /// A required one-line text: trimmed, inner whitespace collapsed, 1..=max characters.
+    pub fn required_line(&mut self, field: &str, value: Option<String>, max: usize) -> String {
+        match self.optional_line(field, value, max) {
+            Some(text) => text,
+            None => {
+                if !self.errors.iter().any(|e| e.field == field) {
+                    self.push(field, "required", format!("`{field}` is required"));
+                }
+                String::new()
+            }
+        }
+    }
+
+    /// An optional one-line text: as `required_line`, and blank counts as absent.
+    pub fn optional_line(
+        &mut self,
+        field: &str,
+        value: Option<String>,
+        max: usize,
+    ) -> Option<String> {
+        let text = super::name::tidy(&value?);
+        self.bounded(field, text, max)
+    }
+
+    /// An optional free text (line breaks kept): trimmed, blank counts as absent.
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<String>,
+        max: usize,
+    ) -> Option<String> {
+        let text = value?.trim().to_string();
+        self.bounded(field, text, max)
+    }
+
+    fn bounded(&mut self, field: &str, text: String, max: usize) -> Option<String> {
+        if text.is_empty() {
+            return None;
+        }
+        if text.contains('\0') {
+            self.push(
+                field,
+                "invalid_character",
+                "must not contain NUL characters",
+            );
+            return None;
+        }
+        let length = text.chars().count();
+        if length > max {
+            self.push(
+                field,
+                "too_long",
+                format!("must be at most {max} characters, got {length}"),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    pub fn email(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let email = self.optional_line(field, value, 254)?;
+        if email.validate_email() {
+            Some(email)
+        } else {
+            self.push(
+                field,
+                "invalid_email",
+                format!("`{email}` is not an email address"),
+            );
+            None
+        }
+    }
+
+    /// A phone number as people write them: digits with `+`, `-`, spaces, parentheses.
+    pub fn phone(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let phone: String = self.optional_line(field, value, 32)?.nfkc().collect();
+        let allowed = phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if allowed && (5..=20).contains(&digits) && !phone.contains("++") {
+            Some(phone)
+        } else {
+            self.push(
+                field,
+                "invalid_phone",
+                "must be 5 to 20 digits, optionally with `+`, `-`, spaces and parentheses",
+            );
+            None
+        }
+    }
+
+    /// An absolute http or https URL.
+    pub fn web_url(&mut self, field: &str, value: Option<String>) -> Option<String> {
+        let text = self.optional_line(field, value, 2048)?;
+        let web = url::Url::parse(&text)
+            .map(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .unwrap_or(false);
+        if web && text.validate_url() {
+            Some(text)
+        } else {
+            self.push(field, "invalid_url", "must be an http:// or https:// URL");
+            None
+        }
+    }
+
+    pub fn finish<T>(self, value: T) -> Result<T, DomainError> {
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(DomainError::Invalid(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[test]
+    fn checker_reports_every_field() {
+        let mut c = Checker::new();
+        c.required_line("name", Some("   ".into()), 10);
+        c.email("email", Some("not-an-email".into()));
+        c.phone("phone", Some("call me".into()));
+        c.web_url("website", Some("ftp://example.com".into()));
+        c.optional_line("title", Some("x".repeat(11)), 10);
+        c.optional_line("notes", Some("a\0b".into()), 10);
+        let Err(DomainError::Invalid(errors)) = c.finish(()) else {
+            panic!("expected errors");
+        };
+        let codes: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            codes,
+            [
+                ("name", "required"),
+                ("email", "invalid_email"),
+                ("phone", "invalid_phone"),
+                ("website", "invalid_url"),
+                ("title", "too_long"),
+                ("notes", "invalid_character"),
+            ]
+        );
+    }
+
+    #[test]
+    fn accepts_common_phone_spellings() {
+        for phone in [
+            "+86 138 0013 8000",
+            "0571-88886666",
+            "(0571) 8888 6666",
+            "１３８００１３８０００",
+        ] {
+            let mut c = Checker::new();
+            assert!(c.phone("phone", Some(phone.into())).is_some(), "{phone}");
+        }
+    }
+}

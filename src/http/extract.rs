@@ -1,0 +1,138 @@
+//! Request extractors that turn every malformed input into a problem response.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+
+use actix_web::dev::Payload;
+use actix_web::error::{PayloadError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde_json::Value;
+
+use super::error::ApiError;
+use crate::domain::{DomainError, FieldError, Precondition};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A JSON request body, checked for media type, size and syntax; its shape is
+/// checked by the domain, which names every bad field.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = bytes
+                .await
+                .map_err(|e| match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::PayloadTooLarge {
+                        limit: MAX_BODY_BYTES,
+                    },
+                    _ => ApiError::MalformedJson(e.to_string()),
+                })?;
+            serde_json::from_slice(&bytes)
+                .map(JsonBody)
+                .map_err(|e| ApiError::MalformedJson(e.to_string()))
+        })
+    }
+}
+
+/// The `If-Match` header as a precondition on the record's version (its `ETag`).
+#[derive(Debug, Default)]
+pub struct IfMatch(pub Precondition);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let values: Vec<&str> = req
+            .headers()
+            .get_all(header::IF_MATCH)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        let precondition = if values.is_empty() && req.headers().get(header::IF_MATCH).is_none()
+            || values.contains(&"*")
+        {
+            Precondition::Any
+        } else {
+            // A tag that is not one of our versions can never match: 412, as RFC 9110 says.
+            Precondition::Versions(values.iter().filter_map(|tag| parse_etag(tag)).collect())
+        };
+        std::future::ready(Ok(IfMatch(precondition)))
+    }
+}
+
+fn parse_etag(tag: &str) -> Option<i64> {
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+    tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+/// The `ETag` of a record version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Parses a path id; a malformed one is the client's mistake, not a missing record.
+pub fn parse_id<T: FromStr>(raw: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::Domain(DomainError::BadRequest(vec![FieldError::new(
+            "id",
+            "invalid_id",
+            format!("`{raw}` is not a UUID"),
+        )]))
+    })
+}
+
+/// Turns query-string errors (unknown or repeated parameters) into problems.
+pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let message = match &error {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    let field = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("duplicate field `"))
+        .and_then(|rest| rest.find('`').map(|end| rest[..end].to_string()))
+        .unwrap_or_default();
+    let code = if message.starts_with("duplicate") {
+        "duplicate_parameter"
+    } else {
+        "unknown_parameter"
+    };
+    ApiError::Domain(DomainError::BadRequest(vec![FieldError::new(
+        field, code, message,
+    )]))
+    .into()
+}
+
+/// Path segments that fail to decode become problems too.
+pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::Domain(DomainError::BadRequest(vec![FieldError::new(
+        "id",
+        "invalid_path",
+        error.to_string(),
+    )]))
+    .into()
+}

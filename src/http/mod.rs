@@ -1,0 +1,144 @@
+//! HTTP: the route table, shared state and response helpers.
+
+pub mod enterprises;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod participants;
+
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, Route};
+use serde::Serialize;
+
+use crate::db::{self, DbConn, Pool};
+use error::ApiError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+}
+
+impl AppState {
+    /// Runs database work on the blocking thread pool, with a pooled connection.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> db::Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(ApiError::from)
+    }
+}
+
+/// One operation of the API: method, path template and handler.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    route: fn() -> Route,
+}
+
+macro_rules! endpoint {
+    ($method:ident $path:literal => $handler:path) => {
+        Endpoint {
+            method: Method::$method,
+            path: $path,
+            route: || web::route().to($handler),
+        }
+    };
+}
+
+/// Every route the service answers; `openapi.yaml` must list exactly these.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint!(GET "/healthz" => health::healthz),
+        endpoint!(GET "/readyz" => health::readyz),
+        endpoint!(GET "/openapi.yaml" => health::openapi),
+        endpoint!(GET "/api/v1/enterprises" => enterprises::list),
+        endpoint!(POST "/api/v1/enterprises" => enterprises::create),
+        endpoint!(GET "/api/v1/enterprises/{id}" => enterprises::get),
+        endpoint!(PATCH "/api/v1/enterprises/{id}" => enterprises::update),
+        endpoint!(DELETE "/api/v1/enterprises/{id}" => enterprises::archive),
+        endpoint!(POST "/api/v1/enterprises/{id}/restore" => enterprises::restore),
+        endpoint!(GET "/api/v1/participants" => participants::list),
+        endpoint!(POST "/api/v1/participants" => participants::create),
+        endpoint!(GET "/api/v1/participants/{id}" => participants::get),
+        endpoint!(PATCH "/api/v1/participants/{id}" => participants::update),
+        endpoint!(DELETE "/api/v1/participants/{id}" => participants::archive),
+        endpoint!(POST "/api/v1/participants/{id}/restore" => participants::restore),
+    ]
+}
+
+/// Mounts every endpoint, one resource per path so that a wrong method gets 405.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let endpoints = endpoints();
+    let mut paths: Vec<&'static str> = endpoints.iter().map(|e| e.path).collect();
+    paths.dedup();
+    for path in paths {
+        let allowed: Vec<&Endpoint> = endpoints.iter().filter(|e| e.path == path).collect();
+        let allow = allowed
+            .iter()
+            .map(|e| e.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut resource = web::resource(path);
+        for endpoint in allowed {
+            resource = resource.route((endpoint.route)().method(endpoint.method.clone()));
+        }
+        cfg.service(resource.default_service(web::to(move |req: HttpRequest| {
+            let allowed = allow.clone();
+            async move {
+                Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
+                    method: req.method().to_string(),
+                    allowed,
+                })
+            }
+        })));
+    }
+}
+
+/// The answer for unknown paths.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound {
+        method: req.method().to_string(),
+        path: req.path().to_string(),
+    })
+}
+
+/// A record with a version, answered with its `ETag`.
+pub trait Versioned: Serialize {
+    fn version(&self) -> i64;
+}
+
+impl Versioned for crate::domain::enterprise::Enterprise {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl Versioned for crate::domain::participant::Participant {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+pub fn record<T: Versioned>(status: StatusCode, record: &T) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, extract::etag(record.version())))
+        .json(record)
+}
+
+/// `201 Created` with the new record's `Location`.
+pub fn created<T: Versioned>(location: String, body: &T) -> HttpResponse {
+    let mut response = record(StatusCode::CREATED, body);
+    if let Ok(value) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}

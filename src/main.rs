@@ -1,0 +1,69 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use liaison::cli::{Cli, Command};
+use liaison::db::{self, DatabaseUrl};
+use liaison::startup::Application;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    liaison::telemetry::init(cli.log_format);
+    let result = match cli.command {
+        Command::Serve(args) => serve(args.settings()),
+        Command::Migrate(args) => migrate(
+            &DatabaseUrl::parse(&args.database.database_url),
+            args.status,
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("liaison: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(
+    settings: liaison::startup::Settings,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&settings)?;
+        tracing::info!(
+            database = %settings.database.redacted(),
+            address = %settings.bind,
+            port = app.port(),
+            "serving"
+        );
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn migrate(
+    url: &DatabaseUrl,
+    status_only: bool,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let pool = db::pool(url, 1, std::time::Duration::from_secs(10))?;
+    let mut conn = pool.get()?;
+    if status_only {
+        for migration in db::migration_status(&mut conn)? {
+            let state = if migration.applied {
+                "applied"
+            } else {
+                "pending"
+            };
+            println!("{state:8} {}", migration.name);
+        }
+    } else {
+        let applied = db::migrate(&mut conn)?;
+        if applied.is_empty() {
+            println!("no pending migrations");
+        }
+        for name in applied {
+            println!("applied  {name}");
+        }
+    }
+    Ok(())
+}

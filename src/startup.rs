@@ -1,0 +1,114 @@
+//! The one way the application is assembled, used by `main` and by the tests.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{middleware::from_fn, web, App, HttpServer};
+
+use crate::db::{self, DatabaseUrl, Pool};
+use crate::http::{self, extract, AppState};
+
+/// Everything `serve` needs to know.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseUrl,
+    /// `host:port` to listen on; port 0 picks a free port.
+    pub bind: String,
+    pub pool_size: u32,
+    /// How long a request waits for a database connection before a 503.
+    pub pool_timeout: Duration,
+    /// HTTP worker threads; `None` means one per CPU core.
+    pub workers: Option<usize>,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database {url}: {source}")]
+    Database {
+        url: String,
+        source: diesel::r2d2::PoolError,
+    },
+    #[error("cannot apply migrations: {0}")]
+    Migrations(db::MigrationError),
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
+}
+
+/// A server bound to its port and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database, applies pending migrations and binds the listener.
+    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let pool = db::pool(
+            &settings.database,
+            settings.pool_size,
+            settings.pool_timeout,
+        )
+        .map_err(|source| StartupError::Database {
+            url: settings.database.redacted(),
+            source,
+        })?;
+        let mut conn = pool.get().map_err(|source| StartupError::Database {
+            url: settings.database.redacted(),
+            source,
+        })?;
+        let applied = db::migrate(&mut conn).map_err(StartupError::Migrations)?;
+        for name in applied {
+            tracing::info!(migration = %name, "applied migration");
+        }
+        drop(conn);
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let server = run(listener, pool, settings).map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Builds the HTTP server on an open listener.
+pub fn run(listener: TcpListener, pool: Pool, settings: &Settings) -> std::io::Result<Server> {
+    let state = web::Data::new(AppState { pool });
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
+            .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+            .app_data(web::PathConfig::default().error_handler(extract::path_error))
+            .wrap(from_fn(http::middleware::request_context))
+            .configure(http::routes)
+            .default_service(web::to(http::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    // A client that trickles its headers or body is cut off instead of holding a worker.
+    .client_request_timeout(Duration::from_secs(10))
+    .client_disconnect_timeout(Duration::from_secs(5));
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
