@@ -1,0 +1,318 @@
+//! `TestApp`: the application started on port 0 with a fresh database of its own.
+
+use std::future::Future;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use liaison::db::DatabaseUrl;
+use liaison::startup::{Application, Settings};
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// The variable naming the PostgreSQL server for tests, e.g.
+/// `postgres://postgres@127.0.0.1:5432`.
+pub const POSTGRES_VAR: &str = "LIAISON_TEST_POSTGRES";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares test bodies once and runs each on both backends:
+/// `backend_tests!(name, …)` for `async fn name(app: TestApp)` in the same module.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::helpers::run(
+                        $crate::helpers::Backend::Sqlite,
+                        super::$name,
+                    ).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(
+                    not(postgres_tests),
+                    ignore = "PostgreSQL tests were not run: set LIAISON_TEST_POSTGRES (see README)"
+                )]
+                async fn $name() {
+                    $crate::helpers::run(
+                        $crate::helpers::Backend::Postgres,
+                        super::$name,
+                    ).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use backend_tests;
+
+/// Starts an app on `backend`, runs `test` against it, then drops its database.
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let app = TestApp::spawn(backend).await;
+    test(app).await;
+}
+
+/// A fresh database that removes itself when dropped, even when a test panics.
+enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres { server: String, name: String },
+}
+
+impl TestDatabase {
+    fn create(backend: Backend) -> (Self, String) {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = dir.path().join("liaison.db").to_string_lossy().into_owned();
+                (TestDatabase::Sqlite(dir), url)
+            }
+            Backend::Postgres => {
+                let server = std::env::var(POSTGRES_VAR)
+                    .unwrap_or_else(|_| panic!("{POSTGRES_VAR} must name a PostgreSQL server"));
+                let name = format!("liaison_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = PgConnection::establish(&database_url(&server, "postgres"))
+                    .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {server}: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                let url = database_url(&server, &name);
+                (TestDatabase::Postgres { server, name }, url)
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { server, name } = self {
+            if let Ok(mut admin) = PgConnection::establish(&database_url(server, "postgres")) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+fn database_url(server: &str, database: &str) -> String {
+    let mut url = url::Url::parse(server).expect("LIAISON_TEST_POSTGRES is a URL");
+    url.set_path(database);
+    url.to_string()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    _database: TestDatabase,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts a problem response with this status and returns its body.
+    #[track_caller]
+    pub fn problem(self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.body["status"], json!(status), "{}", self.text);
+        for member in ["type", "title", "detail"] {
+            assert!(
+                self.body[member].is_string(),
+                "problem without {member}: {}",
+                self.text
+            );
+        }
+        self.body
+    }
+
+    /// The `(field, code)` pairs of a problem's `errors`.
+    #[track_caller]
+    pub fn field_errors(self, status: u16) -> Vec<(String, String)> {
+        let body = self.problem(status);
+        body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("problem without errors: {body}"))
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap_or_default().to_string(),
+                    e["code"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn etag(&self) -> String {
+        self.header("etag")
+            .expect("response has an ETag")
+            .to_string()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let (database, url) = TestDatabase::create(backend);
+        let settings = Settings {
+            database: DatabaseUrl::parse(&url),
+            bind: "127.0.0.1:0".into(),
+            pool_size: 4,
+            pool_timeout: Duration::from_secs(10),
+            workers: Some(2),
+            shutdown_timeout: Duration::from_secs(1),
+        };
+        let app = tokio::task::spawn_blocking(move || Application::build(&settings))
+            .await
+            .expect("build task")
+            .expect("application starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            backend,
+            client: reqwest::Client::new(),
+            _database: database,
+        }
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("response body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Response {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(Method::DELETE, path, None, &[]).await
+    }
+
+    /// Creates an enterprise from `body` and returns it (asserting 201).
+    pub async fn enterprise(&self, body: Value) -> Value {
+        self.post("/api/v1/enterprises", &body)
+            .await
+            .expect(201)
+            .body
+    }
+
+    /// Creates a participant from `body` and returns it (asserting 201).
+    pub async fn participant(&self, body: Value) -> Value {
+        self.post("/api/v1/participants", &body)
+            .await
+            .expect(201)
+            .body
+    }
+
+    /// Follows `next_cursor` from `path` to the end; returns every item's id.
+    pub async fn collect_ids(&self, path: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{separator}cursor={c}"),
+                None => path.to_string(),
+            };
+            let page = self.get(&url).await.expect(200).body;
+            ids.extend(
+                page["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .map(|i| id_of(i)),
+            );
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => return ids,
+            }
+        }
+    }
+}
+
+pub fn id_of(record: &Value) -> String {
+    record["id"].as_str().expect("record has an id").to_string()
+}
+
+/// Valid credit codes (GB 32100-2015) for tests that need several.
+pub const CREDIT_CODES: &[&str] = &[
+    "914403001922038216",
+    "91330100716105852F",
+    "9144030071526726XG",
+    "91350100M000100Y43",
+];

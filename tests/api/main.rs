@@ -1,0 +1,8 @@
+//! Integration tests: the real app over HTTP, every test on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod enterprises;
+mod errors;
+mod openapi;
+mod participants;
