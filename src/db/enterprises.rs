@@ -1,8 +1,9 @@
 //! Enterprise queries and the transactions that change enterprises.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::lifecycle::{self, Archivable};
 use super::schema::enterprises;
 use super::{keyset, stored, utc, write, DbConn, Error, Result};
 use crate::domain::enterprise::{Enterprise, EnterpriseFields, EnterpriseFilter, EnterpriseSort};
@@ -101,21 +102,13 @@ struct EnterpriseChangesRow<'a> {
     version: i64,
 }
 
-fn not_found(id: EnterpriseId) -> Error {
-    DomainError::NotFound {
-        kind: "enterprise",
-        id: id.to_string(),
-    }
-    .into()
-}
-
 pub fn get(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise> {
     enterprises::table
         .find(id.to_string())
         .select(EnterpriseRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| not_found(id))?
+        .ok_or_else(|| lifecycle::not_found::<Enterprise>(id))?
         .into_domain()
 }
 
@@ -260,10 +253,7 @@ pub fn update(
 ) -> Result<Enterprise> {
     let mut attempted = None;
     let updated = write(conn, |conn| {
-        let current = lock(conn, id, if_match)?;
-        if current.archived_at.is_some() {
-            return Err(archived(id));
-        }
+        let current: Enterprise = lifecycle::lock_live(conn, id, if_match)?;
         let fields = EnterpriseFields::from_patch(&current, patch)?;
         if EnterpriseFields::parse(current.input()).ok().as_ref() == Some(&fields) {
             return Ok(current);
@@ -316,71 +306,66 @@ pub fn update(
 
 /// Archives (soft-deletes) an enterprise.
 pub fn archive(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> Result<Enterprise> {
-    write(conn, |conn| {
-        let current = lock(conn, id, if_match)?;
-        if current.archived_at.is_some() {
-            return Err(archived(id));
-        }
-        set_archived(conn, current, true)
-    })
+    lifecycle::archive(conn, id, if_match)
 }
 
 pub fn restore(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> Result<Enterprise> {
-    write(conn, |conn| {
-        let current = lock(conn, id, if_match)?;
-        if current.archived_at.is_none() {
-            return Err(DomainError::Conflict {
-                code: "not_archived",
-                detail: format!("enterprise {id} is not archived"),
-                existing_id: None,
-            }
-            .into());
+    lifecycle::restore(conn, id, if_match, |_, _| Ok(()))
+}
+
+impl Archivable for Enterprise {
+    type Id = EnterpriseId;
+    const KIND: &'static str = "enterprise";
+
+    fn touch(conn: &mut DbConn, id: EnterpriseId) -> QueryResult<usize> {
+        use enterprises::dsl as e;
+        diesel::update(e::enterprises.find(id.to_string()))
+            .set(e::version.eq(e::version))
+            .execute(conn)
+    }
+
+    fn load(conn: &mut DbConn, id: EnterpriseId) -> Result<Self> {
+        get(conn, id)
+    }
+
+    fn store_archived(
+        conn: &mut DbConn,
+        id: EnterpriseId,
+        archived_at: Option<NaiveDateTime>,
+        updated_at: NaiveDateTime,
+        version: i64,
+    ) -> QueryResult<usize> {
+        use enterprises::dsl as e;
+        diesel::update(e::enterprises.find(id.to_string()))
+            .set((
+                e::archived_at.eq(archived_at),
+                e::updated_at.eq(updated_at),
+                e::version.eq(version),
+            ))
+            .execute(conn)
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.archived_at
+    }
+
+    fn stamped(
+        self,
+        archived_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+        version: i64,
+    ) -> Self {
+        Enterprise {
+            archived_at,
+            updated_at,
+            version,
+            ..self
         }
-        set_archived(conn, current, false)
-    })
-}
-
-fn set_archived(conn: &mut DbConn, current: Enterprise, archive: bool) -> Result<Enterprise> {
-    use enterprises::dsl as e;
-    let now = domain::now();
-    let at = archive.then_some(now);
-    diesel::update(e::enterprises.find(current.id.to_string()))
-        .set((
-            e::archived_at.eq(at.map(|t| t.naive_utc())),
-            e::updated_at.eq(now.naive_utc()),
-            e::version.eq(current.version + 1),
-        ))
-        .execute(conn)?;
-    Ok(Enterprise {
-        archived_at: at,
-        updated_at: now,
-        version: current.version + 1,
-        ..current
-    })
-}
-
-fn archived(id: EnterpriseId) -> Error {
-    DomainError::Conflict {
-        code: "archived",
-        detail: format!("enterprise {id} is archived; restore it first"),
-        existing_id: None,
     }
-    .into()
-}
-
-/// Locks the row for the rest of the transaction (a no-op write: a row lock on
-/// PostgreSQL, the database write lock on SQLite), then reads it and checks `If-Match`.
-fn lock(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> Result<Enterprise> {
-    use enterprises::dsl as e;
-    let touched = diesel::update(e::enterprises.find(id.to_string()))
-        .set(e::version.eq(e::version))
-        .execute(conn)?;
-    if touched == 0 {
-        return Err(not_found(id));
-    }
-    let current = get(conn, id)?;
-    if_match.check(current.version)?;
-    Ok(current)
 }
 
 /// Refuses a name or credit code that another enterprise already has.

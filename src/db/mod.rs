@@ -1,6 +1,7 @@
 //! Database access: connections to either backend, the pool, migrations, transactions.
 
 pub mod enterprises;
+mod lifecycle;
 pub mod participants;
 pub mod schema;
 

@@ -1,16 +1,22 @@
 //! Participant queries and the transactions that change participants.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::lifecycle::{self, Archivable};
 use super::schema::{enterprises, participants};
-use super::{keyset, stored, utc, write, DbConn, Error, Result};
+use super::{keyset, stored, utc, write, DbConn, Result};
 use crate::domain::ids::{EnterpriseId, ParticipantId};
 use crate::domain::page::Page;
 use crate::domain::participant::{
     Participant, ParticipantFields, ParticipantFilter, ParticipantSort,
 };
 use crate::domain::{self, DomainError, FieldError, Precondition};
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, on both backends.
+    fn lower(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = participants)]
@@ -99,21 +105,13 @@ struct NewParticipantRow<'a> {
     fields: ParticipantFieldsRow<'a>,
 }
 
-fn not_found(id: ParticipantId) -> Error {
-    DomainError::NotFound {
-        kind: "participant",
-        id: id.to_string(),
-    }
-    .into()
-}
-
 pub fn get(conn: &mut DbConn, id: ParticipantId) -> Result<Participant> {
     participants::table
         .find(id.to_string())
         .select(ParticipantRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| not_found(id))?
+        .ok_or_else(|| lifecycle::not_found::<Participant>(id))?
         .into_domain()
 }
 
@@ -137,7 +135,7 @@ pub fn list(conn: &mut DbConn, filter: &ParticipantFilter) -> Result<Page<Partic
             p::name_key
                 .like(pattern.clone())
                 .escape('\\')
-                .or(p::email.like(pattern.clone()).escape('\\'))
+                .or(lower(p::email).like(pattern.clone()).escape('\\'))
                 .or(p::phone.like(pattern).escape('\\')),
         );
     }
@@ -216,10 +214,7 @@ pub fn update(
     patch: &serde_json::Value,
 ) -> Result<Participant> {
     write(conn, |conn| {
-        let current = lock(conn, id, if_match)?;
-        if current.archived_at.is_some() {
-            return Err(archived(id));
-        }
+        let current: Participant = lifecycle::lock_live(conn, id, if_match)?;
         let fields = ParticipantFields::from_patch(&current, patch)?;
         if ParticipantFields::parse(current.input()).ok().as_ref() == Some(&fields) {
             return Ok(current);
@@ -250,57 +245,45 @@ pub fn archive(
     id: ParticipantId,
     if_match: &Precondition,
 ) -> Result<Participant> {
-    write(conn, |conn| {
-        let current = lock(conn, id, if_match)?;
-        if current.archived_at.is_some() {
-            return Err(archived(id));
-        }
-        set_archived(conn, current, true)
-    })
+    lifecycle::archive(conn, id, if_match)
 }
 
+/// Restores a participant, unless their enterprise is archived.
 pub fn restore(
     conn: &mut DbConn,
     id: ParticipantId,
     if_match: &Precondition,
 ) -> Result<Participant> {
-    write(conn, |conn| {
-        let current = lock(conn, id, if_match)?;
-        if current.archived_at.is_none() {
-            return Err(DomainError::Conflict {
-                code: "not_archived",
-                detail: format!("participant {id} is not archived"),
-                existing_id: None,
-            }
-            .into());
+    lifecycle::restore(conn, id, if_match, |conn, current: &Participant| {
+        let Some(enterprise) = current.enterprise_id else {
+            return Ok(());
+        };
+        let archived_at: Option<Option<NaiveDateTime>> = enterprises::table
+            .find(enterprise.to_string())
+            .select(enterprises::archived_at)
+            .first(conn)
+            .optional()?;
+        if matches!(archived_at, Some(None)) {
+            return Ok(());
         }
-        if let Some(enterprise) = current.enterprise_id {
-            let enterprise_archived: Option<NaiveDateTime> = enterprises::table
-                .find(enterprise.to_string())
-                .select(enterprises::archived_at)
-                .first(conn)?;
-            if enterprise_archived.is_some() {
-                return Err(DomainError::Conflict {
-                    code: "enterprise_archived",
-                    detail: format!(
-                        "the participant's enterprise {enterprise} is archived; restore it first"
-                    ),
-                    existing_id: Some(enterprise.to_string()),
-                }
-                .into());
-            }
+        Err(DomainError::Conflict {
+            code: "enterprise_archived",
+            detail: format!(
+                "the participant's enterprise {enterprise} is archived; restore it first"
+            ),
+            existing_id: Some(enterprise.to_string()),
         }
-        set_archived(conn, current, false)
+        .into())
     })
 }
 
 fn participant(
     id: ParticipantId,
     fields: &ParticipantFields,
-    created_at: chrono::DateTime<chrono::Utc>,
-    updated_at: chrono::DateTime<chrono::Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     version: i64,
-    archived_at: Option<chrono::DateTime<chrono::Utc>>,
+    archived_at: Option<DateTime<Utc>>,
 ) -> Participant {
     Participant {
         id,
@@ -319,46 +302,59 @@ fn participant(
     }
 }
 
-fn set_archived(conn: &mut DbConn, current: Participant, archive: bool) -> Result<Participant> {
-    use participants::dsl as p;
-    let now = domain::now();
-    let at = archive.then_some(now);
-    diesel::update(p::participants.find(current.id.to_string()))
-        .set((
-            p::archived_at.eq(at.map(|t| t.naive_utc())),
-            p::updated_at.eq(now.naive_utc()),
-            p::version.eq(current.version + 1),
-        ))
-        .execute(conn)?;
-    Ok(Participant {
-        archived_at: at,
-        updated_at: now,
-        version: current.version + 1,
-        ..current
-    })
-}
+impl Archivable for Participant {
+    type Id = ParticipantId;
+    const KIND: &'static str = "participant";
 
-fn archived(id: ParticipantId) -> Error {
-    DomainError::Conflict {
-        code: "archived",
-        detail: format!("participant {id} is archived; restore it first"),
-        existing_id: None,
+    fn touch(conn: &mut DbConn, id: ParticipantId) -> QueryResult<usize> {
+        use participants::dsl as p;
+        diesel::update(p::participants.find(id.to_string()))
+            .set(p::version.eq(p::version))
+            .execute(conn)
     }
-    .into()
-}
 
-/// Locks the row for the rest of the transaction, reads it and checks `If-Match`.
-fn lock(conn: &mut DbConn, id: ParticipantId, if_match: &Precondition) -> Result<Participant> {
-    use participants::dsl as p;
-    let touched = diesel::update(p::participants.find(id.to_string()))
-        .set(p::version.eq(p::version))
-        .execute(conn)?;
-    if touched == 0 {
-        return Err(not_found(id));
+    fn load(conn: &mut DbConn, id: ParticipantId) -> Result<Self> {
+        get(conn, id)
     }
-    let current = get(conn, id)?;
-    if_match.check(current.version)?;
-    Ok(current)
+
+    fn store_archived(
+        conn: &mut DbConn,
+        id: ParticipantId,
+        archived_at: Option<NaiveDateTime>,
+        updated_at: NaiveDateTime,
+        version: i64,
+    ) -> QueryResult<usize> {
+        use participants::dsl as p;
+        diesel::update(p::participants.find(id.to_string()))
+            .set((
+                p::archived_at.eq(archived_at),
+                p::updated_at.eq(updated_at),
+                p::version.eq(version),
+            ))
+            .execute(conn)
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.archived_at
+    }
+
+    fn stamped(
+        self,
+        archived_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+        version: i64,
+    ) -> Self {
+        Participant {
+            archived_at,
+            updated_at,
+            version,
+            ..self
+        }
+    }
 }
 
 /// A partner-side participant's enterprise must exist and be live.

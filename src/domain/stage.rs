@@ -13,9 +13,3 @@ vocabulary! {
         Terminated => "terminated",
     }
 }
-
-impl Default for Stage {
-    fn default() -> Self {
-        Stage::Intention
-    }
-}

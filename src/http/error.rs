@@ -86,22 +86,22 @@ impl ApiError {
                 ("validation", "The request breaks one or more rules")
             }
             ApiError::Domain(DomainError::BadRequest(_)) => {
-                ("bad-request", "The request is malformed")
+                ("bad_request", "The request is malformed")
             }
-            ApiError::Domain(DomainError::NotFound { .. }) => ("not-found", "No such record"),
+            ApiError::Domain(DomainError::NotFound { .. }) => ("not_found", "No such record"),
             ApiError::Domain(DomainError::Conflict { code, .. }) => {
                 (code, "The request conflicts with the current data")
             }
             ApiError::Domain(DomainError::Stale { .. }) => {
                 ("stale", "The record has changed since it was read")
             }
-            ApiError::RouteNotFound { .. } => ("not-found", "No such resource"),
-            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
+            ApiError::RouteNotFound { .. } => ("not_found", "No such resource"),
+            ApiError::MethodNotAllowed { .. } => ("method_not_allowed", "Method not allowed"),
             ApiError::PayloadTooLarge { .. } => {
-                ("payload-too-large", "The request body is too large")
+                ("payload_too_large", "The request body is too large")
             }
-            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
-            ApiError::MalformedJson(_) => ("malformed-json", "The request body is not valid JSON"),
+            ApiError::UnsupportedMediaType => ("unsupported_media_type", "Unsupported media type"),
+            ApiError::MalformedJson(_) => ("malformed_json", "The request body is not valid JSON"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }

@@ -66,7 +66,8 @@ where
 
 /// A fresh database that removes itself when dropped, even when a test panics.
 enum TestDatabase {
-    Sqlite(tempfile::TempDir),
+    /// Kept only so that the directory is removed when the test ends.
+    Sqlite { _dir: tempfile::TempDir },
     Postgres { server: String, name: String },
 }
 
@@ -76,7 +77,7 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let url = dir.path().join("liaison.db").to_string_lossy().into_owned();
-                (TestDatabase::Sqlite(dir), url)
+                (TestDatabase::Sqlite { _dir: dir }, url)
             }
             Backend::Postgres => {
                 let server = std::env::var(POSTGRES_VAR)
@@ -113,7 +114,6 @@ fn database_url(server: &str, database: &str) -> String {
 
 pub struct TestApp {
     pub address: String,
-    pub backend: Backend,
     pub client: reqwest::Client,
     _database: TestDatabase,
 }
@@ -211,7 +211,6 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
-            backend,
             client: reqwest::Client::new(),
             _database: database,
         }
@@ -295,7 +294,7 @@ impl TestApp {
                     .as_array()
                     .expect("items")
                     .iter()
-                    .map(|i| id_of(i)),
+                    .map(id_of),
             );
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_string()),
