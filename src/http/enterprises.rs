@@ -1,79 +1,66 @@
-//! `/api/v1/enterprises`: list, create, get, merge-patch, archive, restore.
+//! `/api/v1/enterprises`: partner enterprises, served by the shared record handlers.
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use serde_json::Value;
 
-use super::error::ApiError;
-use super::extract::{parse_id, IfMatch, JsonBody};
-use super::{created, record, AppState};
-use crate::db::enterprises;
-use crate::domain::enterprise::{EnterpriseFields, EnterpriseFilter, EnterpriseListParams};
+use super::resource::Resource;
+use crate::db::{self, enterprises, DbConn};
+use crate::domain::enterprise::{
+    Enterprise, EnterpriseFields, EnterpriseFilter, EnterpriseListParams,
+};
 use crate::domain::ids::EnterpriseId;
+use crate::domain::page::Page;
+use crate::domain::{DomainError, Precondition};
 
-pub async fn list(
-    state: web::Data<AppState>,
-    params: web::Query<EnterpriseListParams>,
-) -> Result<HttpResponse, ApiError> {
-    let filter = EnterpriseFilter::parse(&params)?;
-    let page = state
-        .run(move |conn| enterprises::list(conn, &filter))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
-}
+impl Resource for Enterprise {
+    type Id = EnterpriseId;
+    type Fields = EnterpriseFields;
+    type Params = EnterpriseListParams;
+    type Filter = EnterpriseFilter;
 
-pub async fn create(state: web::Data<AppState>, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let fields = EnterpriseFields::from_body(&body.0)?;
-    let enterprise = state
-        .run(move |conn| enterprises::create(conn, &fields))
-        .await?;
-    Ok(created(
-        format!("/api/v1/enterprises/{}", enterprise.id),
-        &enterprise,
-    ))
-}
+    const PATH: &'static str = "/api/v1/enterprises";
 
-pub async fn get(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id: EnterpriseId = parse_id(&id)?;
-    let enterprise = state.run(move |conn| enterprises::get(conn, id)).await?;
-    Ok(record(StatusCode::OK, &enterprise))
-}
+    fn id(&self) -> EnterpriseId {
+        self.id
+    }
 
-pub async fn update(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    if_match: IfMatch,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let id: EnterpriseId = parse_id(&id)?;
-    let enterprise = state
-        .run(move |conn| enterprises::update(conn, id, &if_match.0, &body.0))
-        .await?;
-    Ok(record(StatusCode::OK, &enterprise))
-}
+    fn version(&self) -> i64 {
+        self.version
+    }
 
-pub async fn archive(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
-    let id: EnterpriseId = parse_id(&id)?;
-    let enterprise = state
-        .run(move |conn| enterprises::archive(conn, id, &if_match.0))
-        .await?;
-    Ok(record(StatusCode::OK, &enterprise))
-}
+    fn filter(params: &EnterpriseListParams) -> Result<EnterpriseFilter, DomainError> {
+        EnterpriseFilter::parse(params)
+    }
 
-pub async fn restore(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
-    let id: EnterpriseId = parse_id(&id)?;
-    let enterprise = state
-        .run(move |conn| enterprises::restore(conn, id, &if_match.0))
-        .await?;
-    Ok(record(StatusCode::OK, &enterprise))
+    fn fields(body: &Value) -> Result<EnterpriseFields, DomainError> {
+        EnterpriseFields::from_body(body)
+    }
+
+    fn list(conn: &mut DbConn, filter: &EnterpriseFilter) -> db::Result<Page<Self>> {
+        enterprises::list(conn, filter)
+    }
+
+    fn create(conn: &mut DbConn, fields: &EnterpriseFields) -> db::Result<Self> {
+        enterprises::create(conn, fields)
+    }
+
+    fn get(conn: &mut DbConn, id: EnterpriseId) -> db::Result<Self> {
+        enterprises::get(conn, id)
+    }
+
+    fn update(
+        conn: &mut DbConn,
+        id: EnterpriseId,
+        if_match: &Precondition,
+        patch: &Value,
+    ) -> db::Result<Self> {
+        enterprises::update(conn, id, if_match, patch)
+    }
+
+    fn archive(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> db::Result<Self> {
+        enterprises::archive(conn, id, if_match)
+    }
+
+    fn restore(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> db::Result<Self> {
+        enterprises::restore(conn, id, if_match)
+    }
 }

@@ -6,12 +6,14 @@ pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod participants;
+pub mod resource;
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, Route};
-use serde::Serialize;
 
 use crate::db::{self, DbConn, Pool};
+use crate::domain::enterprise::Enterprise;
+use crate::domain::participant::Participant;
 use error::ApiError;
 
 /// What every handler can reach.
@@ -60,18 +62,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/healthz" => health::healthz),
         endpoint!(GET "/readyz" => health::readyz),
         endpoint!(GET "/openapi.yaml" => health::openapi),
-        endpoint!(GET "/api/v1/enterprises" => enterprises::list),
-        endpoint!(POST "/api/v1/enterprises" => enterprises::create),
-        endpoint!(GET "/api/v1/enterprises/{id}" => enterprises::get),
-        endpoint!(PATCH "/api/v1/enterprises/{id}" => enterprises::update),
-        endpoint!(DELETE "/api/v1/enterprises/{id}" => enterprises::archive),
-        endpoint!(POST "/api/v1/enterprises/{id}/restore" => enterprises::restore),
-        endpoint!(GET "/api/v1/participants" => participants::list),
-        endpoint!(POST "/api/v1/participants" => participants::create),
-        endpoint!(GET "/api/v1/participants/{id}" => participants::get),
-        endpoint!(PATCH "/api/v1/participants/{id}" => participants::update),
-        endpoint!(DELETE "/api/v1/participants/{id}" => participants::archive),
-        endpoint!(POST "/api/v1/participants/{id}/restore" => participants::restore),
+        endpoint!(GET "/api/v1/enterprises" => resource::list::<Enterprise>),
+        endpoint!(POST "/api/v1/enterprises" => resource::create::<Enterprise>),
+        endpoint!(GET "/api/v1/enterprises/{id}" => resource::get::<Enterprise>),
+        endpoint!(PATCH "/api/v1/enterprises/{id}" => resource::update::<Enterprise>),
+        endpoint!(DELETE "/api/v1/enterprises/{id}" => resource::archive::<Enterprise>),
+        endpoint!(POST "/api/v1/enterprises/{id}/restore" => resource::restore::<Enterprise>),
+        endpoint!(GET "/api/v1/participants" => resource::list::<Participant>),
+        endpoint!(POST "/api/v1/participants" => resource::create::<Participant>),
+        endpoint!(GET "/api/v1/participants/{id}" => resource::get::<Participant>),
+        endpoint!(PATCH "/api/v1/participants/{id}" => resource::update::<Participant>),
+        endpoint!(DELETE "/api/v1/participants/{id}" => resource::archive::<Participant>),
+        endpoint!(POST "/api/v1/participants/{id}/restore" => resource::restore::<Participant>),
     ]
 }
 
@@ -111,32 +113,16 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     })
 }
 
-/// A record with a version, answered with its `ETag`.
-pub trait Versioned: Serialize {
-    fn version(&self) -> i64;
-}
-
-impl Versioned for crate::domain::enterprise::Enterprise {
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
-
-impl Versioned for crate::domain::participant::Participant {
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
-
-pub fn record<T: Versioned>(status: StatusCode, record: &T) -> HttpResponse {
+/// A record answered with its `ETag` (its version).
+pub fn record<T: serde::Serialize>(status: StatusCode, version: i64, body: &T) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::ETAG, extract::etag(record.version())))
-        .json(record)
+        .insert_header((header::ETAG, extract::etag(version)))
+        .json(body)
 }
 
 /// `201 Created` with the new record's `Location`.
-pub fn created<T: Versioned>(location: String, body: &T) -> HttpResponse {
-    let mut response = record(StatusCode::CREATED, body);
+pub fn created<T: serde::Serialize>(location: String, version: i64, body: &T) -> HttpResponse {
+    let mut response = record(StatusCode::CREATED, version, body);
     if let Ok(value) = header::HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }

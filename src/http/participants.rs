@@ -1,79 +1,66 @@
-//! `/api/v1/participants`: list, create, get, merge-patch, archive, restore.
+//! `/api/v1/participants`: people taking part in cooperation, served by the shared record handlers.
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use serde_json::Value;
 
-use super::error::ApiError;
-use super::extract::{parse_id, IfMatch, JsonBody};
-use super::{created, record, AppState};
-use crate::db::participants;
+use super::resource::Resource;
+use crate::db::{self, participants, DbConn};
 use crate::domain::ids::ParticipantId;
-use crate::domain::participant::{ParticipantFields, ParticipantFilter, ParticipantListParams};
+use crate::domain::page::Page;
+use crate::domain::participant::{
+    Participant, ParticipantFields, ParticipantFilter, ParticipantListParams,
+};
+use crate::domain::{DomainError, Precondition};
 
-pub async fn list(
-    state: web::Data<AppState>,
-    params: web::Query<ParticipantListParams>,
-) -> Result<HttpResponse, ApiError> {
-    let filter = ParticipantFilter::parse(&params)?;
-    let page = state
-        .run(move |conn| participants::list(conn, &filter))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
-}
+impl Resource for Participant {
+    type Id = ParticipantId;
+    type Fields = ParticipantFields;
+    type Params = ParticipantListParams;
+    type Filter = ParticipantFilter;
 
-pub async fn create(state: web::Data<AppState>, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let fields = ParticipantFields::from_body(&body.0)?;
-    let participant = state
-        .run(move |conn| participants::create(conn, &fields))
-        .await?;
-    Ok(created(
-        format!("/api/v1/participants/{}", participant.id),
-        &participant,
-    ))
-}
+    const PATH: &'static str = "/api/v1/participants";
 
-pub async fn get(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id: ParticipantId = parse_id(&id)?;
-    let participant = state.run(move |conn| participants::get(conn, id)).await?;
-    Ok(record(StatusCode::OK, &participant))
-}
+    fn id(&self) -> ParticipantId {
+        self.id
+    }
 
-pub async fn update(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    if_match: IfMatch,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    let id: ParticipantId = parse_id(&id)?;
-    let participant = state
-        .run(move |conn| participants::update(conn, id, &if_match.0, &body.0))
-        .await?;
-    Ok(record(StatusCode::OK, &participant))
-}
+    fn version(&self) -> i64 {
+        self.version
+    }
 
-pub async fn archive(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
-    let id: ParticipantId = parse_id(&id)?;
-    let participant = state
-        .run(move |conn| participants::archive(conn, id, &if_match.0))
-        .await?;
-    Ok(record(StatusCode::OK, &participant))
-}
+    fn filter(params: &ParticipantListParams) -> Result<ParticipantFilter, DomainError> {
+        ParticipantFilter::parse(params)
+    }
 
-pub async fn restore(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
-    let id: ParticipantId = parse_id(&id)?;
-    let participant = state
-        .run(move |conn| participants::restore(conn, id, &if_match.0))
-        .await?;
-    Ok(record(StatusCode::OK, &participant))
+    fn fields(body: &Value) -> Result<ParticipantFields, DomainError> {
+        ParticipantFields::from_body(body)
+    }
+
+    fn list(conn: &mut DbConn, filter: &ParticipantFilter) -> db::Result<Page<Self>> {
+        participants::list(conn, filter)
+    }
+
+    fn create(conn: &mut DbConn, fields: &ParticipantFields) -> db::Result<Self> {
+        participants::create(conn, fields)
+    }
+
+    fn get(conn: &mut DbConn, id: ParticipantId) -> db::Result<Self> {
+        participants::get(conn, id)
+    }
+
+    fn update(
+        conn: &mut DbConn,
+        id: ParticipantId,
+        if_match: &Precondition,
+        patch: &Value,
+    ) -> db::Result<Self> {
+        participants::update(conn, id, if_match, patch)
+    }
+
+    fn archive(conn: &mut DbConn, id: ParticipantId, if_match: &Precondition) -> db::Result<Self> {
+        participants::archive(conn, id, if_match)
+    }
+
+    fn restore(conn: &mut DbConn, id: ParticipantId, if_match: &Precondition) -> db::Result<Self> {
+        participants::restore(conn, id, if_match)
+    }
 }
