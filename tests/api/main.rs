@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod concurrency;
 mod enterprises;
 mod errors;
 mod openapi;
