@@ -37,3 +37,7 @@ macro_rules! id_type {
 
 id_type!(EnterpriseId);
 id_type!(ParticipantId);
+id_type!(OrderClassId);
+id_type!(InternshipBaseId);
+id_type!(AgreementId);
+id_type!(VisitId);

@@ -12,7 +12,7 @@ CREATE TABLE enterprises (
     address          TEXT,
     website          TEXT,
     description      TEXT,
-    parent_id        TEXT    REFERENCES enterprises (id),
+    parent_id        TEXT COLLATE "C"    REFERENCES enterprises (id),
     stage            TEXT    NOT NULL DEFAULT 'intention'
         CHECK (stage IN ('intention', 'negotiation', 'agreement', 'implementation', 'completed', 'terminated')),
     stage_changed_at TIMESTAMP NOT NULL,
@@ -39,7 +39,7 @@ CREATE TABLE participants (
     full_name     TEXT   NOT NULL,
     name_key      TEXT   COLLATE "C" NOT NULL,
     side          TEXT   NOT NULL CHECK (side IN ('school', 'partner')),
-    enterprise_id TEXT   REFERENCES enterprises (id),
+    enterprise_id TEXT COLLATE "C"   REFERENCES enterprises (id),
     title         TEXT,
     department    TEXT,
     email         TEXT,
