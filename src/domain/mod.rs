@@ -9,6 +9,7 @@ pub mod name;
 pub mod page;
 pub mod participant;
 pub mod stage;
+pub mod visit;
 
 pub use error::{DomainError, FieldError};
 

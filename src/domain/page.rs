@@ -65,7 +65,7 @@ impl<K: Copy + std::str::FromStr<Err = String> + SortKey> PageRequest<K> {
     ) -> Self {
         let mut parsed_sort = Sort {
             key: K::DEFAULT,
-            descending: false,
+            descending: K::DEFAULT_DESCENDING,
         };
         if let Some(raw) = sort {
             let (descending, name) = match raw.strip_prefix('-') {
@@ -88,7 +88,7 @@ impl<K: Copy + std::str::FromStr<Err = String> + SortKey> PageRequest<K> {
                 )),
             }
         }
-        let sort_name = sort.unwrap_or(K::DEFAULT.name()).to_string();
+        let sort_name = Self::first(parsed_limit).with_sort(parsed_sort).sort_name();
         let after = cursor.and_then(|raw| match Cursor::decode(raw) {
             Some(c) if c.sort == sort_name => Some(c),
             Some(c) => {
@@ -116,6 +116,22 @@ impl<K: Copy + std::str::FromStr<Err = String> + SortKey> PageRequest<K> {
             limit: parsed_limit,
             after,
         }
+    }
+
+    /// The first page in the default order.
+    pub fn first(limit: i64) -> Self {
+        Self {
+            sort: Sort {
+                key: K::DEFAULT,
+                descending: K::DEFAULT_DESCENDING,
+            },
+            limit,
+            after: None,
+        }
+    }
+
+    fn with_sort(self, sort: Sort<K>) -> Self {
+        Self { sort, ..self }
     }
 
     /// The `sort` parameter that this request stands for, as stored in cursors.
@@ -152,6 +168,8 @@ impl<K: Copy + std::str::FromStr<Err = String> + SortKey> PageRequest<K> {
 /// A resource's sortable keys.
 pub trait SortKey: Sized {
     const DEFAULT: Self;
+    /// Whether the default order is newest (or largest) first.
+    const DEFAULT_DESCENDING: bool = false;
     fn name(self) -> &'static str;
 }
 
