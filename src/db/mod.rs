@@ -4,6 +4,7 @@ pub mod enterprises;
 mod lifecycle;
 pub mod participants;
 pub mod schema;
+pub mod visits;
 
 use std::time::Duration;
 

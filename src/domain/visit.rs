@@ -71,6 +71,19 @@ pub struct Visit {
     pub updated_at: DateTime<Utc>,
     pub version: i64,
     pub archived_at: Option<DateTime<Utc>>,
+    /// Every link, archived records included: the embedded lists above show only
+    /// live records, but a PATCH must not drop the others.
+    #[serde(skip)]
+    pub links: Links,
+}
+
+/// The ids a visit links, as stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Links {
+    pub enterprise_ids: Vec<EnterpriseId>,
+    pub participants: Vec<ParticipantRole>,
+    pub order_class_ids: Vec<OrderClassId>,
+    pub internship_base_ids: Vec<InternshipBaseId>,
 }
 
 /// An enterprise taking part in a visit.
@@ -114,7 +127,7 @@ pub const READ_ONLY: &[&str] = &[
 ];
 
 /// A participant and role as a client sends them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantRole {
     pub participant_id: ParticipantId,
@@ -332,18 +345,10 @@ impl Visit {
             follow_up: self.follow_up.clone(),
             follow_up_due: self.follow_up_due,
             status: Some(self.status),
-            enterprise_ids: Some(self.enterprises.iter().map(|e| e.id).collect()),
-            participants: Some(
-                self.participants
-                    .iter()
-                    .map(|p| ParticipantRole {
-                        participant_id: p.id,
-                        role: p.role,
-                    })
-                    .collect(),
-            ),
-            order_class_ids: Some(self.order_classes.iter().map(|o| o.id).collect()),
-            internship_base_ids: Some(self.internship_bases.iter().map(|b| b.id).collect()),
+            enterprise_ids: Some(self.links.enterprise_ids.clone()),
+            participants: Some(self.links.participants.clone()),
+            order_class_ids: Some(self.links.order_class_ids.clone()),
+            internship_base_ids: Some(self.links.internship_base_ids.clone()),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod middleware;
 pub mod participants;
 pub mod resource;
+pub mod visits;
 
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, Route};
@@ -14,6 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse, Route};
 use crate::db::{self, DbConn, Pool};
 use crate::domain::enterprise::Enterprise;
 use crate::domain::participant::Participant;
+use crate::domain::visit::Visit;
 use error::ApiError;
 
 /// What every handler can reach.
@@ -74,6 +76,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PATCH "/api/v1/participants/{id}" => resource::update::<Participant>),
         endpoint!(DELETE "/api/v1/participants/{id}" => resource::archive::<Participant>),
         endpoint!(POST "/api/v1/participants/{id}/restore" => resource::restore::<Participant>),
+        endpoint!(GET "/api/v1/visits" => resource::list::<Visit>),
+        endpoint!(POST "/api/v1/visits" => resource::create::<Visit>),
+        endpoint!(GET "/api/v1/visits/{id}" => resource::get::<Visit>),
+        endpoint!(PATCH "/api/v1/visits/{id}" => resource::update::<Visit>),
+        endpoint!(DELETE "/api/v1/visits/{id}" => resource::archive::<Visit>),
+        endpoint!(POST "/api/v1/visits/{id}/restore" => resource::restore::<Visit>),
     ]
 }
 

@@ -1,0 +1,698 @@
+//! Visit queries: a visit and its links are written in one transaction, and read
+//! back (one visit or a page of them) in a fixed number of queries.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::lifecycle::{self, Archivable};
+use super::schema::{
+    enterprises, internship_bases, order_classes, participants, visit_enterprises,
+    visit_internship_bases, visit_order_classes, visit_participants, visits,
+};
+use super::{keyset, stored, utc, write, DbConn, Result};
+use crate::domain::ids::{EnterpriseId, VisitId};
+use crate::domain::page::Page;
+use crate::domain::visit::{
+    LinkFacts, Links, ParticipantRole, Visit, VisitEnterprise, VisitFields, VisitFilter, VisitItem,
+    VisitParticipant, VisitSort,
+};
+use crate::domain::{self, Precondition};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = visits)]
+struct VisitRow {
+    id: String,
+    title: String,
+    starts_at: NaiveDateTime,
+    ends_at: Option<NaiveDateTime>,
+    direction: String,
+    location: Option<String>,
+    purpose: Option<String>,
+    summary: Option<String>,
+    outcome: Option<String>,
+    follow_up: Option<String>,
+    follow_up_due: Option<NaiveDate>,
+    status: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+    archived_at: Option<NaiveDateTime>,
+}
+
+/// A visit's own columns, as written by create and update.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = visits, treat_none_as_null = true)]
+struct VisitColumns<'a> {
+    title: &'a str,
+    starts_at: NaiveDateTime,
+    ends_at: Option<NaiveDateTime>,
+    direction: &'a str,
+    location: Option<&'a str>,
+    purpose: Option<&'a str>,
+    summary: Option<&'a str>,
+    outcome: Option<&'a str>,
+    follow_up: Option<&'a str>,
+    follow_up_due: Option<NaiveDate>,
+    status: &'a str,
+    search_text: String,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl<'a> VisitColumns<'a> {
+    fn new(fields: &'a VisitFields, updated_at: NaiveDateTime, version: i64) -> Self {
+        Self {
+            title: &fields.title,
+            starts_at: fields.starts_at.naive_utc(),
+            ends_at: fields.ends_at.map(|t| t.naive_utc()),
+            direction: fields.direction.as_str(),
+            location: fields.location.as_deref(),
+            purpose: fields.purpose.as_deref(),
+            summary: fields.summary.as_deref(),
+            outcome: fields.outcome.as_deref(),
+            follow_up: fields.follow_up.as_deref(),
+            follow_up_due: fields.follow_up_due,
+            status: fields.status.as_str(),
+            search_text: fields.search_text(),
+            updated_at,
+            version,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = visits)]
+struct NewVisitRow<'a> {
+    id: String,
+    created_at: NaiveDateTime,
+    #[diesel(embed)]
+    columns: VisitColumns<'a>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = visit_enterprises)]
+struct EnterpriseLink {
+    visit_id: String,
+    enterprise_id: String,
+    starts_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = visit_participants)]
+struct ParticipantLink {
+    visit_id: String,
+    participant_id: String,
+    role: &'static str,
+    starts_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = visit_order_classes)]
+struct OrderClassLink {
+    visit_id: String,
+    order_class_id: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = visit_internship_bases)]
+struct InternshipBaseLink {
+    visit_id: String,
+    internship_base_id: String,
+}
+
+pub fn get(conn: &mut DbConn, id: VisitId) -> Result<Visit> {
+    let row = visits::table
+        .find(id.to_string())
+        .select(VisitRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| lifecycle::not_found::<Visit>(id))?;
+    let mut visits = embed(conn, vec![row])?;
+    visits
+        .pop()
+        .ok_or_else(|| lifecycle::not_found::<Visit>(id))
+}
+
+pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
+    use visits::dsl as v;
+    let mut query = v::visits.select(VisitRow::as_select()).into_boxed();
+    if !filter.include_archived {
+        query = query.filter(v::archived_at.is_null());
+    }
+    if let Some(enterprise) = filter.enterprise_id {
+        let mut ids = vec![enterprise.to_string()];
+        if filter.include_members {
+            let members: Vec<String> = enterprises::table
+                .filter(enterprises::parent_id.eq(enterprise.to_string()))
+                .select(enterprises::id)
+                .load(conn)?;
+            ids.extend(members);
+        }
+        query = query.filter(
+            v::id.eq_any(
+                visit_enterprises::table
+                    .filter(visit_enterprises::enterprise_id.eq_any(ids))
+                    .select(visit_enterprises::visit_id),
+            ),
+        );
+    }
+    if let Some(participant) = filter.participant_id {
+        query = query.filter(
+            v::id.eq_any(
+                visit_participants::table
+                    .filter(visit_participants::participant_id.eq(participant.to_string()))
+                    .select(visit_participants::visit_id),
+            ),
+        );
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(v::starts_at.ge(from.naive_utc()));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(v::starts_at.lt(to.naive_utc()));
+    }
+    if let Some(direction) = filter.direction {
+        query = query.filter(v::direction.eq(direction.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(v::status.eq(status.as_str()));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(v::search_text.like(super::contains_pattern(q)).escape('\\'));
+    }
+    let page = &filter.page;
+    let descending = page.sort.descending;
+    let after = page
+        .after
+        .as_ref()
+        .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
+        .transpose()?;
+    let query = match page.sort.key {
+        VisitSort::StartsAt => keyset!(query, v::starts_at, v::id, descending, after),
+        VisitSort::CreatedAt => keyset!(query, v::created_at, v::id, descending, after),
+        VisitSort::UpdatedAt => keyset!(query, v::updated_at, v::id, descending, after),
+    };
+    let rows: Vec<VisitRow> = query.limit(page.limit + 1).load(conn)?;
+    let sort = page.sort.key;
+    let rows = page.page(rows, |r| {
+        let value = match sort {
+            VisitSort::StartsAt => r.starts_at,
+            VisitSort::CreatedAt => r.created_at,
+            VisitSort::UpdatedAt => r.updated_at,
+        };
+        (super::cursor_time(value), r.id.clone())
+    });
+    Ok(Page {
+        items: embed(conn, rows.items)?,
+        next_cursor: rows.next_cursor,
+    })
+}
+
+/// Saves a visit and all its links, or nothing.
+pub fn create(conn: &mut DbConn, fields: &VisitFields) -> Result<Visit> {
+    write(conn, |conn| {
+        fields.check_links(&link_facts(conn, fields)?, None)?;
+        let now = domain::now().naive_utc();
+        let id = VisitId::generate();
+        diesel::insert_into(visits::table)
+            .values(NewVisitRow {
+                id: id.to_string(),
+                created_at: now,
+                columns: VisitColumns::new(fields, now, 1),
+            })
+            .execute(conn)?;
+        insert_links(conn, id, fields)?;
+        get(conn, id)
+    })
+}
+
+/// Applies a merge patch; a link list sent replaces the stored one.
+pub fn update(
+    conn: &mut DbConn,
+    id: VisitId,
+    if_match: &Precondition,
+    patch: &serde_json::Value,
+) -> Result<Visit> {
+    write(conn, |conn| {
+        let current: Visit = lifecycle::lock_live(conn, id, if_match)?;
+        let now = domain::now();
+        let fields = VisitFields::from_patch(&current, patch, now)?;
+        if VisitFields::parse(current.input(), now).ok().as_ref() == Some(&fields) {
+            return Ok(current);
+        }
+        fields.check_links(&link_facts(conn, &fields)?, Some(&current))?;
+        diesel::update(visits::table.find(id.to_string()))
+            .set(VisitColumns::new(
+                &fields,
+                now.naive_utc(),
+                current.version + 1,
+            ))
+            .execute(conn)?;
+        delete_links(conn, id)?;
+        insert_links(conn, id, &fields)?;
+        get(conn, id)
+    })
+}
+
+pub fn archive(conn: &mut DbConn, id: VisitId, if_match: &Precondition) -> Result<Visit> {
+    lifecycle::archive(conn, id, if_match)
+}
+
+pub fn restore(conn: &mut DbConn, id: VisitId, if_match: &Precondition) -> Result<Visit> {
+    lifecycle::restore(conn, id, if_match, |_, _| Ok(()))
+}
+
+fn insert_links(conn: &mut DbConn, id: VisitId, fields: &VisitFields) -> Result<()> {
+    let visit_id = id.to_string();
+    let starts_at = fields.starts_at.naive_utc();
+    let enterprises: Vec<EnterpriseLink> = fields
+        .enterprise_ids
+        .iter()
+        .map(|e| EnterpriseLink {
+            visit_id: visit_id.clone(),
+            enterprise_id: e.to_string(),
+            starts_at,
+        })
+        .collect();
+    // MultiConnection offers no portable multi-row insert; a visit has few links.
+    for link in &enterprises {
+        diesel::insert_into(visit_enterprises::table)
+            .values(link)
+            .execute(conn)?;
+    }
+    let people: Vec<ParticipantLink> = fields
+        .participants
+        .iter()
+        .map(|p| ParticipantLink {
+            visit_id: visit_id.clone(),
+            participant_id: p.participant_id.to_string(),
+            role: p.role.as_str(),
+            starts_at,
+        })
+        .collect();
+    for link in &people {
+        diesel::insert_into(visit_participants::table)
+            .values(link)
+            .execute(conn)?;
+    }
+    let classes: Vec<OrderClassLink> = fields
+        .order_class_ids
+        .iter()
+        .map(|o| OrderClassLink {
+            visit_id: visit_id.clone(),
+            order_class_id: o.to_string(),
+        })
+        .collect();
+    for link in &classes {
+        diesel::insert_into(visit_order_classes::table)
+            .values(link)
+            .execute(conn)?;
+    }
+    let bases: Vec<InternshipBaseLink> = fields
+        .internship_base_ids
+        .iter()
+        .map(|b| InternshipBaseLink {
+            visit_id: visit_id.clone(),
+            internship_base_id: b.to_string(),
+        })
+        .collect();
+    for link in &bases {
+        diesel::insert_into(visit_internship_bases::table)
+            .values(link)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn delete_links(conn: &mut DbConn, id: VisitId) -> Result<()> {
+    let visit_id = id.to_string();
+    diesel::delete(visit_enterprises::table.filter(visit_enterprises::visit_id.eq(&visit_id)))
+        .execute(conn)?;
+    diesel::delete(visit_participants::table.filter(visit_participants::visit_id.eq(&visit_id)))
+        .execute(conn)?;
+    diesel::delete(visit_order_classes::table.filter(visit_order_classes::visit_id.eq(&visit_id)))
+        .execute(conn)?;
+    diesel::delete(
+        visit_internship_bases::table.filter(visit_internship_bases::visit_id.eq(&visit_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// What the database knows of everything the visit names: five queries.
+fn link_facts(conn: &mut DbConn, fields: &VisitFields) -> Result<LinkFacts> {
+    let enterprise_ids: Vec<String> = fields
+        .enterprise_ids
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    let found: Vec<(String, Option<NaiveDateTime>, Option<String>)> = enterprises::table
+        .filter(enterprises::id.eq_any(&enterprise_ids))
+        .select((
+            enterprises::id,
+            enterprises::archived_at,
+            enterprises::parent_id,
+        ))
+        .load(conn)?;
+    let members: Vec<String> = enterprises::table
+        .filter(enterprises::parent_id.eq_any(&enterprise_ids))
+        .select(enterprises::id)
+        .load(conn)?;
+    let participant_ids: Vec<String> = fields
+        .participants
+        .iter()
+        .map(|p| p.participant_id.to_string())
+        .collect();
+    let people: Vec<(String, Option<NaiveDateTime>, String, Option<String>)> = participants::table
+        .filter(participants::id.eq_any(&participant_ids))
+        .select((
+            participants::id,
+            participants::archived_at,
+            participants::side,
+            participants::enterprise_id,
+        ))
+        .load(conn)?;
+    let class_ids: Vec<String> = fields
+        .order_class_ids
+        .iter()
+        .map(|o| o.to_string())
+        .collect();
+    let classes: Vec<(String, Option<NaiveDateTime>, String)> = order_classes::table
+        .filter(order_classes::id.eq_any(&class_ids))
+        .select((
+            order_classes::id,
+            order_classes::archived_at,
+            order_classes::enterprise_id,
+        ))
+        .load(conn)?;
+    let base_ids: Vec<String> = fields
+        .internship_base_ids
+        .iter()
+        .map(|b| b.to_string())
+        .collect();
+    let bases: Vec<(String, Option<NaiveDateTime>, String)> = internship_bases::table
+        .filter(internship_bases::id.eq_any(&base_ids))
+        .select((
+            internship_bases::id,
+            internship_bases::archived_at,
+            internship_bases::enterprise_id,
+        ))
+        .load(conn)?;
+    Ok(LinkFacts {
+        enterprises: found
+            .into_iter()
+            .map(|(id, archived, parent)| {
+                Ok((
+                    stored("enterprises.id", &id)?,
+                    archived.is_some(),
+                    parent
+                        .as_deref()
+                        .map(|p| stored("enterprises.parent_id", p))
+                        .transpose()?,
+                ))
+            })
+            .collect::<Result<_>>()?,
+        members: members
+            .iter()
+            .map(|id| stored("enterprises.id", id))
+            .collect::<Result<_>>()?,
+        participants: people
+            .into_iter()
+            .map(|(id, archived, side, enterprise)| {
+                Ok((
+                    stored("participants.id", &id)?,
+                    archived.is_some(),
+                    stored("participants.side", &side)?,
+                    enterprise
+                        .as_deref()
+                        .map(|e| stored("participants.enterprise_id", e))
+                        .transpose()?,
+                ))
+            })
+            .collect::<Result<_>>()?,
+        order_classes: classes
+            .into_iter()
+            .map(|(id, archived, enterprise)| {
+                Ok((
+                    stored("order_classes.id", &id)?,
+                    archived.is_some(),
+                    stored("order_classes.enterprise_id", &enterprise)?,
+                ))
+            })
+            .collect::<Result<_>>()?,
+        internship_bases: bases
+            .into_iter()
+            .map(|(id, archived, enterprise)| {
+                Ok((
+                    stored("internship_bases.id", &id)?,
+                    archived.is_some(),
+                    stored("internship_bases.enterprise_id", &enterprise)?,
+                ))
+            })
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// Attaches links to visit rows: one query per kind of link, whatever the number of
+/// visits. Embedded views show live records only; `links` keeps every id.
+fn embed(conn: &mut DbConn, rows: Vec<VisitRow>) -> Result<Vec<Visit>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut visits: Vec<Visit> = rows
+        .into_iter()
+        .map(VisitRow::into_domain)
+        .collect::<Result<_>>()?;
+    let position: HashMap<String, usize> = visits
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.id.to_string(), i))
+        .collect();
+
+    type EnterpriseRow = (String, String, String, String, Option<NaiveDateTime>);
+    let linked: Vec<EnterpriseRow> = visit_enterprises::table
+        .inner_join(enterprises::table)
+        .filter(visit_enterprises::visit_id.eq_any(&ids))
+        .order((enterprises::name_key, enterprises::id))
+        .select((
+            visit_enterprises::visit_id,
+            enterprises::id,
+            enterprises::name,
+            enterprises::kind,
+            enterprises::archived_at,
+        ))
+        .load(conn)?;
+    for (visit_id, id, name, kind, archived_at) in linked {
+        let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
+            continue;
+        };
+        let id: EnterpriseId = stored("visit_enterprises.enterprise_id", &id)?;
+        visit.links.enterprise_ids.push(id);
+        if archived_at.is_none() {
+            visit.enterprises.push(VisitEnterprise {
+                id,
+                name,
+                kind: stored("enterprises.kind", &kind)?,
+            });
+        }
+    }
+
+    type ParticipantRow = (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        String,
+        Option<NaiveDateTime>,
+    );
+    let linked: Vec<ParticipantRow> = visit_participants::table
+        .inner_join(participants::table)
+        .filter(visit_participants::visit_id.eq_any(&ids))
+        .order((participants::name_key, participants::id))
+        .select((
+            visit_participants::visit_id,
+            participants::id,
+            participants::full_name,
+            participants::title,
+            participants::side,
+            participants::enterprise_id,
+            visit_participants::role,
+            participants::archived_at,
+        ))
+        .load(conn)?;
+    for (visit_id, id, full_name, title, side, enterprise_id, role, archived_at) in linked {
+        let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
+            continue;
+        };
+        let link = ParticipantRole {
+            participant_id: stored("visit_participants.participant_id", &id)?,
+            role: stored("visit_participants.role", &role)?,
+        };
+        visit.links.participants.push(link);
+        if archived_at.is_none() {
+            visit.participants.push(VisitParticipant {
+                id: link.participant_id,
+                full_name,
+                title,
+                side: stored("participants.side", &side)?,
+                enterprise_id: enterprise_id
+                    .as_deref()
+                    .map(|e| stored("participants.enterprise_id", e))
+                    .transpose()?,
+                role: link.role,
+            });
+        }
+    }
+
+    type ItemRow = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<NaiveDateTime>,
+    );
+    let linked: Vec<ItemRow> = visit_order_classes::table
+        .inner_join(order_classes::table)
+        .filter(visit_order_classes::visit_id.eq_any(&ids))
+        .order((order_classes::name_key, order_classes::id))
+        .select((
+            visit_order_classes::visit_id,
+            order_classes::id,
+            order_classes::name,
+            order_classes::enterprise_id,
+            order_classes::stage,
+            order_classes::archived_at,
+        ))
+        .load(conn)?;
+    for (visit_id, id, name, enterprise_id, stage, archived_at) in linked {
+        let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
+            continue;
+        };
+        let item = VisitItem {
+            id: stored("visit_order_classes.order_class_id", &id)?,
+            name,
+            enterprise_id: stored("order_classes.enterprise_id", &enterprise_id)?,
+            stage: stored("order_classes.stage", &stage)?,
+        };
+        visit.links.order_class_ids.push(item.id);
+        if archived_at.is_none() {
+            visit.order_classes.push(item);
+        }
+    }
+
+    let linked: Vec<ItemRow> = visit_internship_bases::table
+        .inner_join(internship_bases::table)
+        .filter(visit_internship_bases::visit_id.eq_any(&ids))
+        .order((internship_bases::name_key, internship_bases::id))
+        .select((
+            visit_internship_bases::visit_id,
+            internship_bases::id,
+            internship_bases::name,
+            internship_bases::enterprise_id,
+            internship_bases::stage,
+            internship_bases::archived_at,
+        ))
+        .load(conn)?;
+    for (visit_id, id, name, enterprise_id, stage, archived_at) in linked {
+        let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
+            continue;
+        };
+        let item = VisitItem {
+            id: stored("visit_internship_bases.internship_base_id", &id)?,
+            name,
+            enterprise_id: stored("internship_bases.enterprise_id", &enterprise_id)?,
+            stage: stored("internship_bases.stage", &stage)?,
+        };
+        visit.links.internship_base_ids.push(item.id);
+        if archived_at.is_none() {
+            visit.internship_bases.push(item);
+        }
+    }
+    Ok(visits)
+}
+
+impl VisitRow {
+    fn into_domain(self) -> Result<Visit> {
+        Ok(Visit {
+            id: stored("visits.id", &self.id)?,
+            title: self.title,
+            starts_at: utc(self.starts_at),
+            ends_at: self.ends_at.map(utc),
+            direction: stored("visits.direction", &self.direction)?,
+            location: self.location,
+            purpose: self.purpose,
+            summary: self.summary,
+            outcome: self.outcome,
+            follow_up: self.follow_up,
+            follow_up_due: self.follow_up_due,
+            status: stored("visits.status", &self.status)?,
+            enterprises: Vec::new(),
+            participants: Vec::new(),
+            order_classes: Vec::new(),
+            internship_bases: Vec::new(),
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+            version: self.version,
+            archived_at: self.archived_at.map(utc),
+            links: Links::default(),
+        })
+    }
+}
+
+impl Archivable for Visit {
+    type Id = VisitId;
+    const KIND: &'static str = "visit";
+
+    fn touch(conn: &mut DbConn, id: VisitId) -> QueryResult<usize> {
+        use visits::dsl as v;
+        diesel::update(v::visits.find(id.to_string()))
+            .set(v::version.eq(v::version))
+            .execute(conn)
+    }
+
+    fn load(conn: &mut DbConn, id: VisitId) -> Result<Self> {
+        get(conn, id)
+    }
+
+    fn store_archived(
+        conn: &mut DbConn,
+        id: VisitId,
+        archived_at: Option<NaiveDateTime>,
+        updated_at: NaiveDateTime,
+        version: i64,
+    ) -> QueryResult<usize> {
+        use visits::dsl as v;
+        diesel::update(v::visits.find(id.to_string()))
+            .set((
+                v::archived_at.eq(archived_at),
+                v::updated_at.eq(updated_at),
+                v::version.eq(version),
+            ))
+            .execute(conn)
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.archived_at
+    }
+
+    fn stamped(
+        self,
+        archived_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+        version: i64,
+    ) -> Self {
+        Visit {
+            archived_at,
+            updated_at,
+            version,
+            ..self
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `/api/v1/visits`: visits with their enterprises, participants and discussed items,
+//! served by the shared record handlers.
+
+use serde_json::Value;
+
+use super::resource::Resource;
+use crate::db::{self, visits, DbConn};
+use crate::domain::ids::VisitId;
+use crate::domain::page::Page;
+use crate::domain::visit::{Visit, VisitFields, VisitFilter, VisitListParams};
+use crate::domain::{self, DomainError, Precondition};
+
+impl Resource for Visit {
+    type Id = VisitId;
+    type Fields = VisitFields;
+    type Params = VisitListParams;
+    type Filter = VisitFilter;
+
+    const PATH: &'static str = "/api/v1/visits";
+
+    fn id(&self) -> VisitId {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn filter(params: &VisitListParams) -> Result<VisitFilter, DomainError> {
+        VisitFilter::parse(params)
+    }
+
+    fn fields(body: &Value) -> Result<VisitFields, DomainError> {
+        VisitFields::from_body(body, domain::now())
+    }
+
+    fn list(conn: &mut DbConn, filter: &VisitFilter) -> db::Result<Page<Self>> {
+        visits::list(conn, filter)
+    }
+
+    fn create(conn: &mut DbConn, fields: &VisitFields) -> db::Result<Self> {
+        visits::create(conn, fields)
+    }
+
+    fn get(conn: &mut DbConn, id: VisitId) -> db::Result<Self> {
+        visits::get(conn, id)
+    }
+
+    fn update(
+        conn: &mut DbConn,
+        id: VisitId,
+        if_match: &Precondition,
+        patch: &Value,
+    ) -> db::Result<Self> {
+        visits::update(conn, id, if_match, patch)
+    }
+
+    fn archive(conn: &mut DbConn, id: VisitId, if_match: &Precondition) -> db::Result<Self> {
+        visits::archive(conn, id, if_match)
+    }
+
+    fn restore(conn: &mut DbConn, id: VisitId, if_match: &Precondition) -> db::Result<Self> {
+        visits::restore(conn, id, if_match)
+    }
+}
