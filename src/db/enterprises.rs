@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::lifecycle::{self, Archivable};
-use super::schema::enterprises;
+use super::schema::{agreements, enterprises, internship_bases, order_classes, participants};
 use super::{keyset, stored, utc, write, DbConn, Error, Result};
 use crate::domain::enterprise::{Enterprise, EnterpriseFields, EnterpriseFilter, EnterpriseSort};
 use crate::domain::ids::EnterpriseId;
@@ -304,9 +304,86 @@ pub fn update(
     }
 }
 
-/// Archives (soft-deletes) an enterprise.
-pub fn archive(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> Result<Enterprise> {
-    lifecycle::archive(conn, id, if_match)
+/// Archives (soft-deletes) an enterprise. Its live participants, order classes,
+/// internship bases and agreements block it, unless `cascade`, which archives them
+/// in the same transaction.
+pub fn archive(
+    conn: &mut DbConn,
+    id: EnterpriseId,
+    if_match: &Precondition,
+    cascade: bool,
+) -> Result<Enterprise> {
+    write(conn, |conn| {
+        let current: Enterprise = lifecycle::lock_live(conn, id, if_match)?;
+        let now = domain::now().naive_utc();
+        let key = id.to_string();
+        macro_rules! live_children {
+            ($table:ident) => {
+                $table::table
+                    .filter($table::enterprise_id.eq(&key))
+                    .filter($table::archived_at.is_null())
+            };
+        }
+        macro_rules! archive_children {
+            ($table:ident) => {
+                diesel::update(live_children!($table))
+                    .set((
+                        $table::archived_at.eq(now),
+                        $table::updated_at.eq(now),
+                        $table::version.eq($table::version + 1),
+                    ))
+                    .execute(conn)?
+            };
+        }
+        if cascade {
+            archive_children!(participants);
+            archive_children!(order_classes);
+            archive_children!(internship_bases);
+            archive_children!(agreements);
+        } else {
+            let blocking: Vec<String> = [
+                (
+                    live_children!(participants)
+                        .count()
+                        .get_result::<i64>(conn)?,
+                    "participant",
+                ),
+                (
+                    live_children!(order_classes)
+                        .count()
+                        .get_result::<i64>(conn)?,
+                    "order class",
+                ),
+                (
+                    live_children!(internship_bases)
+                        .count()
+                        .get_result::<i64>(conn)?,
+                    "internship base",
+                ),
+                (
+                    live_children!(agreements).count().get_result::<i64>(conn)?,
+                    "agreement",
+                ),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, kind)| format!("{n} {kind}{}", if n == 1 { "" } else { "s" }))
+            .collect();
+            if !blocking.is_empty() {
+                return Err(DomainError::Conflict {
+                    code: "has_live_records",
+                    detail: format!(
+                        "enterprise {id} still has {}; archive them first, or archive all of them with it \
+                         using ?cascade=true",
+                        blocking.join(", ")
+                    ),
+                    existing_id: None,
+                }
+                .into());
+            }
+        }
+        lifecycle::stamp(conn, id, current, true)
+    })
 }
 
 pub fn restore(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> Result<Enterprise> {

@@ -110,7 +110,13 @@ pub(crate) fn restore<R: Archivable>(
     })
 }
 
-fn stamp<R: Archivable>(conn: &mut DbConn, id: R::Id, current: R, archive: bool) -> Result<R> {
+/// Writes new archive stamps (archived now, or restored) and a new version.
+pub(crate) fn stamp<R: Archivable>(
+    conn: &mut DbConn,
+    id: R::Id,
+    current: R,
+    archive: bool,
+) -> Result<R> {
     let now = domain::now();
     let archived_at = archive.then_some(now);
     let version = current.version() + 1;

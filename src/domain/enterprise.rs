@@ -8,8 +8,10 @@ use serde_json::Value;
 use super::credit_code::CreditCode;
 use super::ids::EnterpriseId;
 use super::input::{self, Checker, LONG_TEXT, SHORT_TEXT};
-use super::page::{self, PageRequest, SortKey};
+use super::page::{self, Embedded, PageRequest, Sort, SortKey};
+use super::participant::Participant;
 use super::stage::Stage;
+use super::visit::Visit;
 use super::{name, vocabulary, DomainError, FieldError};
 
 vocabulary! {
@@ -144,6 +146,97 @@ impl Enterprise {
 }
 
 vocabulary! {
+    /// What `GET /enterprises/{id}?include=` can embed.
+    Include {
+        Participants => "participants",
+        Visits => "visits",
+        OrderClasses => "order_classes",
+        InternshipBases => "internship_bases",
+        Agreements => "agreements",
+        Members => "members",
+    }
+}
+
+/// How many records of each kind an enterprise's page embeds; `next` links the rest.
+pub const EMBED_LIMIT: i64 = 20;
+
+/// Query parameters of `GET /enterprises/{id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseGetParams {
+    pub include: Option<String>,
+}
+
+impl Include {
+    /// Parses `include=visits,members`: known names, each at most once.
+    pub fn parse_list(raw: Option<&str>) -> Result<Vec<Include>, DomainError> {
+        let mut includes = Vec::new();
+        let mut errors = Vec::new();
+        for name in raw
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            match name.parse::<Include>() {
+                Ok(include) if !includes.contains(&include) => includes.push(include),
+                Ok(_) => {}
+                Err(message) => errors.push(FieldError::new("include", "invalid_enum", message)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(includes)
+        } else {
+            Err(DomainError::BadRequest(errors))
+        }
+    }
+}
+
+/// An enterprise with what `include=` asked to embed.
+#[derive(Debug, Serialize)]
+pub struct EnterpriseView {
+    #[serde(flatten)]
+    pub enterprise: Enterprise,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participants: Option<Embedded<Participant>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visits: Option<Embedded<Visit>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Embedded<Enterprise>>,
+}
+
+impl EnterpriseView {
+    pub fn new(enterprise: Enterprise) -> Self {
+        Self {
+            enterprise,
+            participants: None,
+            visits: None,
+            members: None,
+        }
+    }
+}
+
+/// Query parameters of `DELETE /enterprises/{id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseArchiveParams {
+    pub cascade: Option<String>,
+}
+
+impl EnterpriseArchiveParams {
+    /// Whether to archive the enterprise's live records with it.
+    pub fn cascade(&self) -> Result<bool, DomainError> {
+        let mut errors = Vec::new();
+        let cascade = page::parse_flag("cascade", self.cascade.as_deref(), &mut errors);
+        if errors.is_empty() {
+            Ok(cascade)
+        } else {
+            Err(DomainError::BadRequest(errors))
+        }
+    }
+}
+
+vocabulary! {
     EnterpriseSort {
         Name => "name",
         CreatedAt => "created_at",
@@ -236,11 +329,50 @@ impl EnterpriseFilter {
     }
 }
 
+impl EnterpriseFilter {
+    /// The live companies inside `parent`, by name: what a park's page embeds
+    /// (continued by `?parent_id=…&sort=name`).
+    pub fn members_of(parent: EnterpriseId, limit: i64) -> Self {
+        EnterpriseFilter {
+            kind: None,
+            stage: None,
+            parent_id: Some(parent),
+            industry: None,
+            region: None,
+            q: None,
+            include_archived: false,
+            page: PageRequest {
+                sort: Sort {
+                    key: EnterpriseSort::Name,
+                    descending: false,
+                },
+                limit,
+                after: None,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn includes_are_known_names_each_once() {
+        let includes = Include::parse_list(Some("visits, members,visits,,")).expect("valid");
+        assert_eq!(includes, [Include::Visits, Include::Members]);
+        assert!(Include::parse_list(None).expect("empty").is_empty());
+        let Err(DomainError::BadRequest(errors)) = Include::parse_list(Some("visits,history"))
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("include", "invalid_enum")
+        );
+    }
 
     #[test]
     fn create_body_is_normalised() {

@@ -47,6 +47,30 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// A page embedded in another record: the first items, and where the rest are.
+#[derive(Debug, Serialize)]
+pub struct Embedded<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+    /// The list request that continues after these items, when there are more.
+    pub next: Option<String>,
+}
+
+impl<T> Embedded<T> {
+    /// `list` is the path and filter of the full list, e.g. `/api/v1/visits?enterprise_id=…`.
+    pub fn new(page: Page<T>, list: &str) -> Self {
+        let next = page
+            .next_cursor
+            .as_ref()
+            .map(|cursor| format!("{list}&cursor={cursor}"));
+        Embedded {
+            items: page.items,
+            next_cursor: page.next_cursor,
+            next,
+        }
+    }
+}
+
 /// Validated paging: how many items, in what order, after which item.
 #[derive(Debug, Clone)]
 pub struct PageRequest<K> {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::ids::{EnterpriseId, ParticipantId};
 use super::input::{self, Checker, LONG_TEXT};
-use super::page::{self, PageRequest, SortKey};
+use super::page::{self, PageRequest, Sort, SortKey};
 use super::{name, vocabulary, DomainError, FieldError};
 
 vocabulary! {
@@ -195,6 +195,27 @@ impl ParticipantFilter {
             Ok(filter)
         } else {
             Err(DomainError::BadRequest(errors))
+        }
+    }
+}
+
+impl ParticipantFilter {
+    /// The live people of one enterprise, by name: what its page embeds (continued
+    /// by `?enterprise_id=…&sort=full_name`).
+    pub fn for_enterprise(enterprise_id: EnterpriseId, limit: i64) -> Self {
+        ParticipantFilter {
+            side: None,
+            enterprise_id: Some(enterprise_id),
+            q: None,
+            include_archived: false,
+            page: PageRequest {
+                sort: Sort {
+                    key: ParticipantSort::FullName,
+                    descending: false,
+                },
+                limit,
+                after: None,
+            },
         }
     }
 }

@@ -1,15 +1,91 @@
-//! `/api/v1/enterprises`: partner enterprises, served by the shared record handlers.
+//! `/api/v1/enterprises`: partner enterprises. `GET` (with `include=`) and `DELETE`
+//! (with `cascade=`) have handlers of their own; the rest are the shared ones.
 
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
 use serde_json::Value;
 
+use super::error::ApiError;
+use super::extract::{parse_id, IfMatch};
 use super::resource::Resource;
-use crate::db::{self, enterprises, DbConn};
+use super::{record, AppState};
+use crate::db::{self, enterprises, participants, visits, DbConn};
 use crate::domain::enterprise::{
-    Enterprise, EnterpriseFields, EnterpriseFilter, EnterpriseListParams,
+    Enterprise, EnterpriseArchiveParams, EnterpriseFields, EnterpriseFilter, EnterpriseGetParams,
+    EnterpriseListParams, EnterpriseView, Include, EMBED_LIMIT,
 };
 use crate::domain::ids::EnterpriseId;
-use crate::domain::page::Page;
+use crate::domain::page::{Embedded, Page};
+use crate::domain::participant::ParticipantFilter;
+use crate::domain::visit::VisitFilter;
 use crate::domain::{DomainError, Precondition};
+
+/// `GET /enterprises/{id}?include=…`: the enterprise and, for each include, its first
+/// live records (one query per include) with a link to the rest.
+pub async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    params: web::Query<EnterpriseGetParams>,
+) -> Result<HttpResponse, ApiError> {
+    let id: EnterpriseId = parse_id(&id)?;
+    let includes = Include::parse_list(params.include.as_deref())?;
+    let view = state
+        .run(move |conn| {
+            let mut view = EnterpriseView::new(enterprises::get(conn, id)?);
+            for include in includes {
+                match include {
+                    Include::Participants => {
+                        let page = participants::list(
+                            conn,
+                            &ParticipantFilter::for_enterprise(id, EMBED_LIMIT),
+                        )?;
+                        view.participants = Some(Embedded::new(
+                            page,
+                            &format!("/api/v1/participants?enterprise_id={id}&sort=full_name"),
+                        ));
+                    }
+                    Include::Visits => {
+                        let page =
+                            visits::list(conn, &VisitFilter::for_enterprise(id, EMBED_LIMIT))?;
+                        view.visits = Some(Embedded::new(
+                            page,
+                            &format!("/api/v1/visits?enterprise_id={id}"),
+                        ));
+                    }
+                    Include::Members => {
+                        let page = enterprises::list(
+                            conn,
+                            &EnterpriseFilter::members_of(id, EMBED_LIMIT),
+                        )?;
+                        view.members = Some(Embedded::new(
+                            page,
+                            &format!("/api/v1/enterprises?parent_id={id}&sort=name"),
+                        ));
+                    }
+                    Include::OrderClasses | Include::InternshipBases | Include::Agreements => {}
+                }
+            }
+            Ok(view)
+        })
+        .await?;
+    Ok(record(StatusCode::OK, view.enterprise.version, &view))
+}
+
+/// `DELETE /enterprises/{id}?cascade=true`: archives the enterprise, and with
+/// `cascade` its live people, order classes, bases and agreements too.
+pub async fn archive(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    params: web::Query<EnterpriseArchiveParams>,
+) -> Result<HttpResponse, ApiError> {
+    let id: EnterpriseId = parse_id(&id)?;
+    let cascade = params.cascade()?;
+    let archived = state
+        .run(move |conn| enterprises::archive(conn, id, &if_match.0, cascade))
+        .await?;
+    Ok(record(StatusCode::OK, archived.version, &archived))
+}
 
 impl Resource for Enterprise {
     type Id = EnterpriseId;
@@ -57,7 +133,7 @@ impl Resource for Enterprise {
     }
 
     fn archive(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> db::Result<Self> {
-        enterprises::archive(conn, id, if_match)
+        enterprises::archive(conn, id, if_match, false)
     }
 
     fn restore(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> db::Result<Self> {
