@@ -3,6 +3,7 @@
 mod helpers;
 
 mod concurrency;
+mod enterprise_page;
 mod enterprises;
 mod errors;
 mod openapi;
