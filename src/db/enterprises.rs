@@ -258,6 +258,9 @@ pub fn update(
         if EnterpriseFields::parse(current.input()).ok().as_ref() == Some(&fields) {
             return Ok(current);
         }
+        // Kept for the caller: a racing writer may take the name between our check and
+        // our UPDATE, and the conflict is then explained after the rollback.
+        attempted = Some(fields.clone());
         check_unique(conn, &fields, Some(id))?;
         if fields.parent_id != current.parent_id {
             if let Some(parent) = fields.parent_id {
@@ -281,22 +284,7 @@ pub fn update(
                 version: current.version + 1,
             })
             .execute(conn)?;
-        let enterprise = Enterprise {
-            name: fields.name.clone(),
-            credit_code: fields.credit_code.as_ref().map(|c| c.to_string()),
-            kind: fields.kind,
-            industry: fields.industry.clone(),
-            region: fields.region.clone(),
-            address: fields.address.clone(),
-            website: fields.website.clone(),
-            description: fields.description.clone(),
-            parent_id: fields.parent_id,
-            updated_at: now,
-            version: current.version + 1,
-            ..current
-        };
-        attempted = Some(fields);
-        Ok(enterprise)
+        get(conn, id)
     });
     match &attempted {
         Some(fields) => explain_unique_violation(conn, updated, fields, Some(id)),
