@@ -239,7 +239,7 @@ pub fn update(
         let current: Visit = lifecycle::lock_live(conn, id, if_match)?;
         let now = domain::now();
         let fields = VisitFields::from_patch(&current, patch, now)?;
-        if VisitFields::parse(current.input(), now).ok().as_ref() == Some(&fields) {
+        if VisitFields::parse(current.input(), now).is_ok_and(|stored| stored.same_as(&fields)) {
             return Ok(current);
         }
         fields.check_links(&link_facts(conn, &fields)?, Some(&current))?;

@@ -77,7 +77,8 @@ where
             Err(err) => {
                 let message = err.inner().to_string();
                 let (field, code) = match unknown_field(&message) {
-                    Some(name) => (name, "unknown_field"),
+                    // The path already ends with the unknown member's name.
+                    Some(_) => (err.path().to_string(), "unknown_field"),
                     None if message.starts_with("unknown variant") => {
                         (err.path().to_string(), "invalid_enum")
                     }
@@ -99,13 +100,25 @@ where
     match input.map(parse) {
         Some(Ok(fields)) if errors.is_empty() => Ok(fields),
         Some(Err(DomainError::Invalid(more))) => {
-            let named: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
-            errors.extend(more.into_iter().filter(|e| !named.contains(&e.field)));
+            // A member set aside for its type is not also reported as missing.
+            let named: Vec<String> = errors
+                .iter()
+                .map(|e| top_member(&e.field).to_string())
+                .collect();
+            errors.extend(
+                more.into_iter()
+                    .filter(|e| !named.iter().any(|n| n == top_member(&e.field))),
+            );
             Err(DomainError::Invalid(errors))
         }
         Some(Err(other)) => Err(other),
         _ => Err(DomainError::Invalid(errors)),
     }
+}
+
+/// `participants` of `participants[0].role`.
+fn top_member(field: &str) -> &str {
+    field.split(['.', '[']).next().unwrap_or_default()
 }
 
 fn unknown_field(message: &str) -> Option<String> {
@@ -254,6 +267,41 @@ mod tests {
         let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
         merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
         assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        id: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: Option<String>,
+        inner: Option<Vec<Inner>>,
+    }
+
+    #[test]
+    fn decode_all_names_nested_fields_and_goes_on() {
+        let result = decode_all(
+            json!({"name": 5, "inner": [{"id": 1, "seat": 2}], "extra": true}),
+            |o: Outer| Ok(o),
+        );
+        let Err(DomainError::Invalid(errors)) = result else {
+            panic!("{result:?}")
+        };
+        let got: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            got,
+            [
+                ("extra", "unknown_field"),
+                ("inner[0].seat", "unknown_field"),
+                ("name", "invalid_type")
+            ]
+        );
     }
 
     #[test]

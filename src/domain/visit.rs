@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -197,11 +197,14 @@ impl VisitFields {
     pub fn parse(input: VisitInput, now: DateTime<Utc>) -> Result<Self, DomainError> {
         let mut check = Checker::new();
         let title = check.required_line("title", input.title, SHORT_TEXT);
-        let starts_at = input.starts_at.unwrap_or_else(|| {
+        // Both databases keep microseconds; finer input would not read back the same.
+        let starts_at = input.starts_at.map(|t| t.trunc_subsecs(6));
+        let ends_at = input.ends_at.map(|t| t.trunc_subsecs(6));
+        let starts_at = starts_at.unwrap_or_else(|| {
             check.push("starts_at", "required", "`starts_at` is required");
             now
         });
-        if let Some(ends_at) = input.ends_at {
+        if let Some(ends_at) = ends_at {
             if ends_at <= starts_at {
                 check.push("ends_at", "before_start", "must be after `starts_at`");
             }
@@ -266,7 +269,7 @@ impl VisitFields {
         let fields = VisitFields {
             title,
             starts_at,
-            ends_at: input.ends_at,
+            ends_at,
             direction,
             location: check.optional_line("location", input.location, 500),
             purpose: check.optional_text("purpose", input.purpose, LONG_TEXT),
@@ -281,6 +284,37 @@ impl VisitFields {
             internship_base_ids,
         };
         check.finish(fields)
+    }
+
+    /// Whether `other` says the same: links are sets, so their order does not count.
+    pub fn same_as(&self, other: &VisitFields) -> bool {
+        fn sorted<T: Clone + Ord>(items: &[T]) -> Vec<T> {
+            let mut items = items.to_vec();
+            items.sort();
+            items
+        }
+        let key = |f: &VisitFields| {
+            let mut participants: Vec<(ParticipantId, &'static str)> = f
+                .participants
+                .iter()
+                .map(|p| (p.participant_id, p.role.as_str()))
+                .collect();
+            participants.sort();
+            (
+                sorted(&f.enterprise_ids),
+                participants,
+                sorted(&f.order_class_ids),
+                sorted(&f.internship_base_ids),
+            )
+        };
+        let unlinked = |f: &VisitFields| VisitFields {
+            enterprise_ids: vec![],
+            participants: vec![],
+            order_class_ids: vec![],
+            internship_base_ids: vec![],
+            ..f.clone()
+        };
+        key(self) == key(other) && unlinked(self) == unlinked(other)
     }
 
     /// The normalised text that `q=` searches: title, purpose, summary and outcome.
@@ -377,8 +411,9 @@ impl VisitFields {
         previous: Option<&Visit>,
     ) -> Result<(), DomainError> {
         let mut errors: Vec<FieldError> = Vec::new();
+        let previous = previous.map(|v| &v.links);
         let old_enterprises: HashSet<EnterpriseId> = previous
-            .map(|v| v.enterprises.iter().map(|e| e.id).collect())
+            .map(|l| l.enterprise_ids.iter().copied().collect())
             .unwrap_or_default();
         for (i, id) in self.enterprise_ids.iter().enumerate() {
             match facts.enterprises.iter().find(|(e, ..)| e == id) {
@@ -397,7 +432,7 @@ impl VisitFields {
             .copied()
             .collect();
         let old_participants: HashSet<ParticipantId> = previous
-            .map(|v| v.participants.iter().map(|p| p.id).collect())
+            .map(|l| l.participants.iter().map(|p| p.participant_id).collect())
             .unwrap_or_default();
         for (i, link) in self.participants.iter().enumerate() {
             let field = format!("participants[{i}].participant_id");
@@ -421,7 +456,7 @@ impl VisitFields {
             }
         }
         let old_classes: HashSet<OrderClassId> = previous
-            .map(|v| v.order_classes.iter().map(|o| o.id).collect())
+            .map(|l| l.order_class_ids.iter().copied().collect())
             .unwrap_or_default();
         check_items(
             &mut errors,
@@ -433,7 +468,7 @@ impl VisitFields {
             &reach,
         );
         let old_bases: HashSet<InternshipBaseId> = previous
-            .map(|v| v.internship_bases.iter().map(|b| b.id).collect())
+            .map(|l| l.internship_base_ids.iter().copied().collect())
             .unwrap_or_default();
         check_items(
             &mut errors,
