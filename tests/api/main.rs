@@ -8,3 +8,4 @@ mod enterprises;
 mod errors;
 mod openapi;
 mod participants;
+mod visits;
