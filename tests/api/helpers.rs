@@ -231,7 +231,7 @@ impl TestApp {
     ) -> Response {
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.address));
+            .request(method.clone(), format!("{}{path}", self.address));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -243,6 +243,22 @@ impl TestApp {
         let headers = response.headers().clone();
         let text = response.text().await.expect("response body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if !text.is_empty() && body.is_null() {
+            assert!(
+                !headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|c| c.contains("json")),
+                "{method} {path}: a JSON content type with a body that is not JSON: {text}"
+            );
+        }
+        crate::contract::check(
+            method.as_str(),
+            path,
+            status,
+            headers.get("content-type").and_then(|v| v.to_str().ok()),
+            &body,
+        );
         Response {
             status,
             headers,

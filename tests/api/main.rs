@@ -1,5 +1,6 @@
 //! Integration tests: the real app over HTTP, every test on SQLite and PostgreSQL.
 
+mod contract;
 mod helpers;
 
 mod concurrency;
