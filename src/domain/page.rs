@@ -118,6 +118,19 @@ impl<K: Copy + std::str::FromStr<Err = String> + SortKey> PageRequest<K> {
         }
     }
 
+    /// The first `limit` items in the default order, for a caller that is not a
+    /// client's list request (such as a record embedded in another's page).
+    pub fn first(limit: i64) -> Self {
+        Self {
+            sort: Sort {
+                key: K::DEFAULT,
+                descending: false,
+            },
+            limit: limit.clamp(0, MAX_LIMIT),
+            after: None,
+        }
+    }
+
     /// The `sort` parameter that this request stands for, as stored in cursors.
     pub fn sort_name(&self) -> String {
         let prefix = if self.sort.descending { "-" } else { "" };
