@@ -67,8 +67,13 @@ where
 /// A fresh database that removes itself when dropped, even when a test panics.
 enum TestDatabase {
     /// Kept only so that the directory is removed when the test ends.
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { server: String, name: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        server: String,
+        name: String,
+    },
 }
 
 impl TestDatabase {
@@ -289,13 +294,7 @@ impl TestApp {
                 None => path.to_string(),
             };
             let page = self.get(&url).await.expect(200).body;
-            ids.extend(
-                page["items"]
-                    .as_array()
-                    .expect("items")
-                    .iter()
-                    .map(id_of),
-            );
+            ids.extend(page["items"].as_array().expect("items").iter().map(id_of));
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_string()),
                 None => return ids,
