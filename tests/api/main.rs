@@ -2,8 +2,11 @@
 
 mod helpers;
 
+mod agreements;
 mod concurrency;
 mod enterprises;
 mod errors;
+mod internship_bases;
 mod openapi;
+mod order_classes;
 mod participants;
