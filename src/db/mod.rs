@@ -1,8 +1,12 @@
 //! Database access: connections to either backend, the pool, migrations, transactions.
 
+pub mod agreements;
 pub mod enterprises;
+pub mod internship_bases;
 mod lifecycle;
+pub mod order_classes;
 pub mod participants;
+mod references;
 pub mod schema;
 pub mod visits;
 

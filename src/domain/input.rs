@@ -1,6 +1,9 @@
 //! Turning client-supplied JSON into checked values: decoding with field paths,
 //! JSON merge patch (RFC 7396), and the field rules shared by every resource.
 
+use std::ops::RangeInclusive;
+
+use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
@@ -126,6 +129,40 @@ fn unknown_field(message: &str) -> Option<String> {
     rest.find('`').map(|end| rest[..end].to_string())
 }
 
+/// Parses a calendar date written exactly `YYYY-MM-DD`. chrono alone would also take
+/// `2026-1-5` or a signed five-digit year; the fixed form is what the API documents,
+/// and it keeps dates stored as text on SQLite in calendar order.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("`{text}` is not a date in the form YYYY-MM-DD"))
+}
+
+/// Serde for optional dates in input structs: `null` is absent, anything but a
+/// `YYYY-MM-DD` string is a type error on the field (`#[serde(default, with = …)]`).
+pub mod date {
+    use chrono::NaiveDate;
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        date.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => super::parse_date(&text).map(Some).map_err(D::Error::custom),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Collects every rule a request breaks, so that a client learns of all of them at once.
 #[derive(Debug, Default)]
 pub struct Checker {
@@ -198,6 +235,31 @@ impl Checker {
             return None;
         }
         Some(text)
+    }
+
+    /// An optional whole number within `range`.
+    pub fn whole_number(
+        &mut self,
+        field: &str,
+        value: Option<i64>,
+        range: RangeInclusive<i32>,
+    ) -> Option<i32> {
+        let value = value?;
+        match i32::try_from(value) {
+            Ok(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.push(
+                    field,
+                    "out_of_range",
+                    format!(
+                        "must be a whole number from {} to {}, got {value}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                None
+            }
+        }
     }
 
     pub fn email(&mut self, field: &str, value: Option<String>) -> Option<String> {
@@ -326,6 +388,51 @@ mod tests {
                 ("website", "invalid_url"),
                 ("title", "too_long"),
                 ("notes", "invalid_character"),
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_must_be_written_in_full() {
+        assert_eq!(
+            parse_date("2026-11-29"),
+            Ok(NaiveDate::from_ymd_opt(2026, 11, 29).expect("valid"))
+        );
+        assert!(parse_date("2028-02-29").is_ok());
+        for bad in [
+            "2026-1-5",
+            "2026-11-29T00:00:00",
+            " 2026-11-29",
+            "+2026-11-29",
+            "2026-02-30",
+            "2027-02-29",
+            "2026-13-01",
+            "29/11/2026",
+            "２０２６-１１-２９",
+            "",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn whole_numbers_are_bounded() {
+        let mut c = Checker::new();
+        assert_eq!(c.whole_number("size", Some(0), 0..=i32::MAX), Some(0));
+        assert_eq!(c.whole_number("size", None, 0..=i32::MAX), None);
+        assert_eq!(c.whole_number("size", Some(-1), 0..=i32::MAX), None);
+        assert_eq!(c.whole_number("year", Some(1899), 1900..=2200), None);
+        assert_eq!(c.whole_number("big", Some(i64::MAX), 0..=i32::MAX), None);
+        let Err(DomainError::Invalid(errors)) = c.finish(()) else {
+            panic!("expected errors");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("size", "out_of_range"),
+                ("year", "out_of_range"),
+                ("big", "out_of_range")
             ]
         );
     }

@@ -1,11 +1,14 @@
 //! Domain: entities, vocabularies and validation rules; no I/O.
 
+pub mod agreement;
 pub mod credit_code;
 pub mod enterprise;
 pub mod error;
 pub mod ids;
 pub mod input;
+pub mod internship_base;
 pub mod name;
+pub mod order_class;
 pub mod page;
 pub mod participant;
 pub mod stage;
@@ -58,6 +61,11 @@ pub(crate) use vocabulary;
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::{SubsecRound, Utc};
     Utc::now().trunc_subsecs(6)
+}
+
+/// Today's date in UTC: the day against which agreement validity is judged.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 /// An `If-Match` precondition: the versions a client believes current.

@@ -142,14 +142,15 @@ impl<K: Copy + std::str::FromStr<Err = String> + SortKey> PageRequest<K> {
         }
     }
 
-    /// The first page in the default order.
+    /// The first `limit` items in the default order, for a caller that is not a
+    /// client's list request (such as a record embedded in another's page).
     pub fn first(limit: i64) -> Self {
         Self {
             sort: Sort {
                 key: K::DEFAULT,
                 descending: K::DEFAULT_DESCENDING,
             },
-            limit,
+            limit: limit.clamp(0, MAX_LIMIT),
             after: None,
         }
     }

@@ -1,10 +1,13 @@
 //! HTTP: the route table, shared state and response helpers.
 
+pub mod agreements;
 pub mod enterprises;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod internship_bases;
 pub mod middleware;
+pub mod order_classes;
 pub mod participants;
 pub mod resource;
 pub mod visits;
@@ -13,7 +16,10 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 
 use crate::db::{self, DbConn, Pool};
+use crate::domain::agreement::Agreement;
 use crate::domain::enterprise::Enterprise;
+use crate::domain::internship_base::InternshipBase;
+use crate::domain::order_class::OrderClass;
 use crate::domain::participant::Participant;
 use crate::domain::visit::Visit;
 use error::ApiError;
@@ -82,6 +88,24 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PATCH "/api/v1/visits/{id}" => resource::update::<Visit>),
         endpoint!(DELETE "/api/v1/visits/{id}" => resource::archive::<Visit>),
         endpoint!(POST "/api/v1/visits/{id}/restore" => resource::restore::<Visit>),
+        endpoint!(GET "/api/v1/order-classes" => resource::list::<OrderClass>),
+        endpoint!(POST "/api/v1/order-classes" => resource::create::<OrderClass>),
+        endpoint!(GET "/api/v1/order-classes/{id}" => resource::get::<OrderClass>),
+        endpoint!(PATCH "/api/v1/order-classes/{id}" => resource::update::<OrderClass>),
+        endpoint!(DELETE "/api/v1/order-classes/{id}" => resource::archive::<OrderClass>),
+        endpoint!(POST "/api/v1/order-classes/{id}/restore" => resource::restore::<OrderClass>),
+        endpoint!(GET "/api/v1/internship-bases" => resource::list::<InternshipBase>),
+        endpoint!(POST "/api/v1/internship-bases" => resource::create::<InternshipBase>),
+        endpoint!(GET "/api/v1/internship-bases/{id}" => resource::get::<InternshipBase>),
+        endpoint!(PATCH "/api/v1/internship-bases/{id}" => resource::update::<InternshipBase>),
+        endpoint!(DELETE "/api/v1/internship-bases/{id}" => resource::archive::<InternshipBase>),
+        endpoint!(POST "/api/v1/internship-bases/{id}/restore" => resource::restore::<InternshipBase>),
+        endpoint!(GET "/api/v1/agreements" => resource::list::<Agreement>),
+        endpoint!(POST "/api/v1/agreements" => resource::create::<Agreement>),
+        endpoint!(GET "/api/v1/agreements/{id}" => resource::get::<Agreement>),
+        endpoint!(PATCH "/api/v1/agreements/{id}" => resource::update::<Agreement>),
+        endpoint!(DELETE "/api/v1/agreements/{id}" => resource::archive::<Agreement>),
+        endpoint!(POST "/api/v1/agreements/{id}/restore" => resource::restore::<Agreement>),
     ]
 }
 

@@ -299,6 +299,53 @@ impl TestApp {
             .body
     }
 
+    /// Creates an order class from `body` and returns it (asserting 201).
+    pub async fn order_class(&self, body: Value) -> Value {
+        self.post("/api/v1/order-classes", &body)
+            .await
+            .expect(201)
+            .body
+    }
+
+    /// Creates an internship base from `body` and returns it (asserting 201).
+    pub async fn internship_base(&self, body: Value) -> Value {
+        self.post("/api/v1/internship-bases", &body)
+            .await
+            .expect(201)
+            .body
+    }
+
+    /// Creates an agreement from `body` and returns it (asserting 201).
+    pub async fn agreement(&self, body: Value) -> Value {
+        self.post("/api/v1/agreements", &body)
+            .await
+            .expect(201)
+            .body
+    }
+
+    /// Sends a request with an `If-Match` header.
+    pub async fn with_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        tag: &str,
+    ) -> Response {
+        self.request(method, path, body, &[("if-match", tag)]).await
+    }
+
+    /// The ids of one page of a list, and its `next_cursor`.
+    pub async fn page(&self, path: &str) -> (Vec<String>, Option<String>) {
+        let page = self.get(path).await.expect(200).body;
+        let ids = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(id_of)
+            .collect();
+        (ids, page["next_cursor"].as_str().map(str::to_string))
+    }
+
     /// Follows `next_cursor` from `path` to the end; returns every item's id.
     pub async fn collect_ids(&self, path: &str) -> Vec<String> {
         let mut ids = Vec::new();
@@ -322,6 +369,24 @@ impl TestApp {
 pub fn id_of(record: &Value) -> String {
     record["id"].as_str().expect("record has an id").to_string()
 }
+
+/// `(field, code)` pairs, sorted, for comparing error lists whose order does not matter.
+pub fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs.sort();
+    pairs
+}
+
+/// Owned `(field, code)` pairs, sorted.
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    sorted(
+        list.iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect(),
+    )
+}
+
+/// A UUID no record has.
+pub const MISSING_ID: &str = "01a22599-0000-7000-8000-000000000000";
 
 /// Valid credit codes (GB 32100-2015) for tests that need several.
 pub const CREDIT_CODES: &[&str] = &[

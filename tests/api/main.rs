@@ -3,10 +3,13 @@
 mod contract;
 mod helpers;
 
+mod agreements;
 mod concurrency;
 mod enterprise_page;
 mod enterprises;
 mod errors;
+mod internship_bases;
 mod openapi;
+mod order_classes;
 mod participants;
 mod visits;

@@ -25,6 +25,9 @@ CREATE TABLE order_classes (
     CHECK (allow_over_enrollment = 1 OR enrolled_count <= planned_size),
     CHECK (ends_on IS NULL OR starts_on IS NULL OR ends_on > starts_on)
 );
+-- (id, enterprise_id) is unique so that an agreement can reference both: the order
+-- class it covers must belong to the agreement's enterprise.
+CREATE UNIQUE INDEX order_classes_id_enterprise_uq ON order_classes (id, enterprise_id);
 CREATE INDEX order_classes_enterprise_idx ON order_classes (enterprise_id, created_at, id);
 CREATE INDEX order_classes_created_idx ON order_classes (created_at, id);
 CREATE INDEX order_classes_updated_idx ON order_classes (updated_at, id);
@@ -50,6 +53,7 @@ CREATE TABLE internship_bases (
     version          BIGINT  NOT NULL DEFAULT 1,
     archived_at      TEXT
 );
+CREATE UNIQUE INDEX internship_bases_id_enterprise_uq ON internship_bases (id, enterprise_id);
 CREATE INDEX internship_bases_enterprise_idx ON internship_bases (enterprise_id, created_at, id);
 CREATE INDEX internship_bases_created_idx ON internship_bases (created_at, id);
 CREATE INDEX internship_bases_updated_idx ON internship_bases (updated_at, id);
@@ -60,8 +64,8 @@ CREATE INDEX internship_bases_archived_idx ON internship_bases (archived_at);
 CREATE TABLE agreements (
     id                 TEXT   NOT NULL PRIMARY KEY,
     enterprise_id      TEXT   NOT NULL REFERENCES enterprises (id),
-    order_class_id     TEXT   REFERENCES order_classes (id),
-    internship_base_id TEXT   REFERENCES internship_bases (id),
+    order_class_id     TEXT,
+    internship_base_id TEXT,
     title              TEXT   NOT NULL,
     title_key          TEXT   NOT NULL,
     number             TEXT,
@@ -77,7 +81,10 @@ CREATE TABLE agreements (
     archived_at        TEXT,
     CHECK (valid_until IS NULL OR valid_until >= valid_from),
     CHECK (order_class_id IS NULL OR kind = 'order_class'),
-    CHECK (internship_base_id IS NULL OR kind = 'internship_base')
+    CHECK (internship_base_id IS NULL OR kind = 'internship_base'),
+    -- A covered item belongs to the agreement's enterprise (not checked while NULL).
+    FOREIGN KEY (order_class_id, enterprise_id) REFERENCES order_classes (id, enterprise_id),
+    FOREIGN KEY (internship_base_id, enterprise_id) REFERENCES internship_bases (id, enterprise_id)
 );
 CREATE UNIQUE INDEX agreements_number_uq ON agreements (enterprise_id, number);
 CREATE INDEX agreements_enterprise_idx ON agreements (enterprise_id, created_at, id);

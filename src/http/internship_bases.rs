@@ -1,0 +1,74 @@
+//! `/api/v1/internship-bases`: internship bases (实习基地) at an enterprise, served by the shared record handlers.
+
+use serde_json::Value;
+
+use super::resource::Resource;
+use crate::db::{self, internship_bases, DbConn};
+use crate::domain::ids::InternshipBaseId;
+use crate::domain::internship_base::{
+    InternshipBase, InternshipBaseFields, InternshipBaseFilter, InternshipBaseListParams,
+};
+use crate::domain::page::Page;
+use crate::domain::{DomainError, Precondition};
+
+impl Resource for InternshipBase {
+    type Id = InternshipBaseId;
+    type Fields = InternshipBaseFields;
+    type Params = InternshipBaseListParams;
+    type Filter = InternshipBaseFilter;
+
+    const PATH: &'static str = "/api/v1/internship-bases";
+
+    fn id(&self) -> InternshipBaseId {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn filter(params: &InternshipBaseListParams) -> Result<InternshipBaseFilter, DomainError> {
+        InternshipBaseFilter::parse(params)
+    }
+
+    fn fields(body: &Value) -> Result<InternshipBaseFields, DomainError> {
+        InternshipBaseFields::from_body(body)
+    }
+
+    fn list(conn: &mut DbConn, filter: &InternshipBaseFilter) -> db::Result<Page<Self>> {
+        internship_bases::list(conn, filter)
+    }
+
+    fn create(conn: &mut DbConn, fields: &InternshipBaseFields) -> db::Result<Self> {
+        internship_bases::create(conn, fields)
+    }
+
+    fn get(conn: &mut DbConn, id: InternshipBaseId) -> db::Result<Self> {
+        internship_bases::get(conn, id)
+    }
+
+    fn update(
+        conn: &mut DbConn,
+        id: InternshipBaseId,
+        if_match: &Precondition,
+        patch: &Value,
+    ) -> db::Result<Self> {
+        internship_bases::update(conn, id, if_match, patch)
+    }
+
+    fn archive(
+        conn: &mut DbConn,
+        id: InternshipBaseId,
+        if_match: &Precondition,
+    ) -> db::Result<Self> {
+        internship_bases::archive(conn, id, if_match)
+    }
+
+    fn restore(
+        conn: &mut DbConn,
+        id: InternshipBaseId,
+        if_match: &Precondition,
+    ) -> db::Result<Self> {
+        internship_bases::restore(conn, id, if_match)
+    }
+}

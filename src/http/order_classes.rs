@@ -1,0 +1,66 @@
+//! `/api/v1/order-classes`: order classes (订单班) sponsored by an enterprise, served by the shared record handlers.
+
+use serde_json::Value;
+
+use super::resource::Resource;
+use crate::db::{self, order_classes, DbConn};
+use crate::domain::ids::OrderClassId;
+use crate::domain::order_class::{
+    OrderClass, OrderClassFields, OrderClassFilter, OrderClassListParams,
+};
+use crate::domain::page::Page;
+use crate::domain::{DomainError, Precondition};
+
+impl Resource for OrderClass {
+    type Id = OrderClassId;
+    type Fields = OrderClassFields;
+    type Params = OrderClassListParams;
+    type Filter = OrderClassFilter;
+
+    const PATH: &'static str = "/api/v1/order-classes";
+
+    fn id(&self) -> OrderClassId {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn filter(params: &OrderClassListParams) -> Result<OrderClassFilter, DomainError> {
+        OrderClassFilter::parse(params)
+    }
+
+    fn fields(body: &Value) -> Result<OrderClassFields, DomainError> {
+        OrderClassFields::from_body(body)
+    }
+
+    fn list(conn: &mut DbConn, filter: &OrderClassFilter) -> db::Result<Page<Self>> {
+        order_classes::list(conn, filter)
+    }
+
+    fn create(conn: &mut DbConn, fields: &OrderClassFields) -> db::Result<Self> {
+        order_classes::create(conn, fields)
+    }
+
+    fn get(conn: &mut DbConn, id: OrderClassId) -> db::Result<Self> {
+        order_classes::get(conn, id)
+    }
+
+    fn update(
+        conn: &mut DbConn,
+        id: OrderClassId,
+        if_match: &Precondition,
+        patch: &Value,
+    ) -> db::Result<Self> {
+        order_classes::update(conn, id, if_match, patch)
+    }
+
+    fn archive(conn: &mut DbConn, id: OrderClassId, if_match: &Precondition) -> db::Result<Self> {
+        order_classes::archive(conn, id, if_match)
+    }
+
+    fn restore(conn: &mut DbConn, id: OrderClassId, if_match: &Precondition) -> db::Result<Self> {
+        order_classes::restore(conn, id, if_match)
+    }
+}
