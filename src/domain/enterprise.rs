@@ -5,9 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::agreement::Agreement;
 use super::credit_code::CreditCode;
 use super::ids::EnterpriseId;
 use super::input::{self, Checker, LONG_TEXT, SHORT_TEXT};
+use super::internship_base::InternshipBase;
+use super::order_class::OrderClass;
 use super::page::{self, Embedded, PageRequest, Sort, SortKey};
 use super::participant::Participant;
 use super::stage::Stage;
@@ -202,6 +205,12 @@ pub struct EnterpriseView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visits: Option<Embedded<Visit>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_classes: Option<Embedded<OrderClass>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internship_bases: Option<Embedded<InternshipBase>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreements: Option<Embedded<Agreement>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<Embedded<Enterprise>>,
 }
 
@@ -211,6 +220,9 @@ impl EnterpriseView {
             enterprise,
             participants: None,
             visits: None,
+            order_classes: None,
+            internship_bases: None,
+            agreements: None,
             members: None,
         }
     }

@@ -9,12 +9,17 @@ use super::error::ApiError;
 use super::extract::{parse_id, IfMatch};
 use super::resource::Resource;
 use super::{record, AppState};
-use crate::db::{self, enterprises, participants, visits, DbConn};
+use crate::db::{
+    self, agreements, enterprises, internship_bases, order_classes, participants, visits, DbConn,
+};
+use crate::domain::agreement::AgreementFilter;
 use crate::domain::enterprise::{
     Enterprise, EnterpriseArchiveParams, EnterpriseFields, EnterpriseFilter, EnterpriseGetParams,
     EnterpriseListParams, EnterpriseView, Include, EMBED_LIMIT,
 };
 use crate::domain::ids::EnterpriseId;
+use crate::domain::internship_base::InternshipBaseFilter;
+use crate::domain::order_class::OrderClassFilter;
 use crate::domain::page::{Embedded, Page};
 use crate::domain::participant::ParticipantFilter;
 use crate::domain::visit::VisitFilter;
@@ -39,10 +44,9 @@ pub async fn get(
                             conn,
                             &ParticipantFilter::for_enterprise(id, EMBED_LIMIT),
                         )?;
-                        view.participants = Some(Embedded::new(
-                            page,
-                            &format!("/api/v1/participants?enterprise_id={id}&sort=full_name"),
-                        ));
+                        let list =
+                            format!("/api/v1/participants?enterprise_id={id}&sort=full_name");
+                        view.participants = Some(Embedded::new(page, &list));
                     }
                     Include::Visits => {
                         let page =
@@ -50,6 +54,30 @@ pub async fn get(
                         view.visits = Some(Embedded::new(
                             page,
                             &format!("/api/v1/visits?enterprise_id={id}"),
+                        ));
+                    }
+                    Include::OrderClasses => {
+                        let page = order_classes::list(
+                            conn,
+                            &OrderClassFilter::for_enterprise(id, EMBED_LIMIT),
+                        )?;
+                        let list = format!("/api/v1/order-classes?enterprise_id={id}");
+                        view.order_classes = Some(Embedded::new(page, &list));
+                    }
+                    Include::InternshipBases => {
+                        let filter = InternshipBaseFilter::for_enterprise(id, EMBED_LIMIT);
+                        let page = internship_bases::list(conn, &filter)?;
+                        let list = format!("/api/v1/internship-bases?enterprise_id={id}");
+                        view.internship_bases = Some(Embedded::new(page, &list));
+                    }
+                    Include::Agreements => {
+                        let page = agreements::list(
+                            conn,
+                            &AgreementFilter::for_enterprise(id, EMBED_LIMIT),
+                        )?;
+                        view.agreements = Some(Embedded::new(
+                            page,
+                            &format!("/api/v1/agreements?enterprise_id={id}"),
                         ));
                     }
                     Include::Members => {
@@ -62,7 +90,6 @@ pub async fn get(
                             &format!("/api/v1/enterprises?parent_id={id}&sort=name"),
                         ));
                     }
-                    Include::OrderClasses | Include::InternshipBases | Include::Agreements => {}
                 }
             }
             Ok(view)

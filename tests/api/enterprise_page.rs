@@ -6,6 +6,8 @@ use crate::helpers::{backend_tests, id_of, TestApp};
 
 backend_tests!(
     park_page_embeds_members_people_and_visits,
+    park_page_embeds_order_classes_bases_and_agreements,
+    visits_link_the_order_classes_and_bases_discussed,
     embedded_lists_are_capped_with_a_link_to_the_rest,
     embedded_lists_leave_out_archived_records,
     bad_include_is_a_bad_request,
@@ -273,4 +275,121 @@ async fn bad_cascade_flag_is_a_bad_request(app: TestApp) {
         errors,
         [("cascade".to_string(), "invalid_boolean".to_string())]
     );
+}
+
+async fn park_page_embeds_order_classes_bases_and_agreements(app: TestApp) {
+    let park = app
+        .enterprise(
+            json!({"name": "Shanghai Carbonbay Industrial Park", "kind": "industrial_park"}),
+        )
+        .await;
+    let park_id = id_of(&park);
+    let class = app
+        .order_class(json!({"enterprise_id": park_id, "name": "Chemical Process Technology", "planned_size": 40}))
+        .await;
+    let base = app
+        .internship_base(
+            json!({"enterprise_id": park_id, "name": "Carbonbay Training Base", "capacity": 30}),
+        )
+        .await;
+    app.agreement(json!({
+        "enterprise_id": park_id,
+        "title": "Framework cooperation agreement",
+        "kind": "framework",
+        "valid_from": "2024-12-01"
+    }))
+    .await;
+    let archived = app
+        .order_class(json!({"enterprise_id": park_id, "name": "Cancelled Class"}))
+        .await;
+    app.delete(&format!("/api/v1/order-classes/{}", id_of(&archived)))
+        .await
+        .expect(200);
+
+    let body = app
+        .get(&format!(
+            "/api/v1/enterprises/{park_id}?include=order_classes,internship_bases,agreements"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        names(&body["order_classes"], "name"),
+        ["Chemical Process Technology"]
+    );
+    assert_eq!(body["order_classes"]["items"][0]["id"], class["id"]);
+    assert_eq!(
+        names(&body["internship_bases"], "name"),
+        ["Carbonbay Training Base"]
+    );
+    assert_eq!(body["internship_bases"]["items"][0]["id"], base["id"]);
+    assert_eq!(
+        names(&body["agreements"], "title"),
+        ["Framework cooperation agreement"]
+    );
+    assert!(body.get("members").is_none());
+}
+
+/// The order class and base discussed at a visit must belong to one of its
+/// enterprises or a company inside one of them.
+async fn visits_link_the_order_classes_and_bases_discussed(app: TestApp) {
+    let park = app
+        .enterprise(json!({"name": "Carbonbay Park", "kind": "industrial_park"}))
+        .await;
+    let member = app
+        .enterprise(json!({"name": "Mitsui Chemical", "parent_id": id_of(&park)}))
+        .await;
+    let stranger = app.enterprise(json!({"name": "Elsewhere Logistics"})).await;
+    let class = app
+        .order_class(json!({"enterprise_id": id_of(&member), "name": "Process Technology"}))
+        .await;
+    let base = app
+        .internship_base(json!({"enterprise_id": id_of(&park), "name": "Park Training Base"}))
+        .await;
+    let foreign = app
+        .internship_base(json!({"enterprise_id": id_of(&stranger), "name": "Warehouse Base"}))
+        .await;
+    let visit = json!({
+        "title": "Carbonbay park delegation",
+        "starts_at": "2024-11-29T02:00:00Z",
+        "direction": "inbound",
+        "enterprise_ids": [id_of(&park)],
+        "order_class_ids": [id_of(&class)],
+        "internship_base_ids": [id_of(&base), id_of(&foreign)]
+    });
+    let errors = app.post("/api/v1/visits", &visit).await.field_errors(422);
+    assert_eq!(
+        errors,
+        [(
+            "internship_base_ids[1]".to_string(),
+            "not_affiliated".to_string()
+        )]
+    );
+
+    let mut visit = visit;
+    visit["internship_base_ids"] = json!([id_of(&base)]);
+    let saved = app.post("/api/v1/visits", &visit).await.expect(201).body;
+    assert_eq!(saved["order_classes"][0]["id"], class["id"]);
+    assert_eq!(saved["order_classes"][0]["stage"], "intention");
+    assert_eq!(saved["internship_bases"][0]["name"], "Park Training Base");
+
+    // Archived since: left out of the embedded list, but the link survives a PATCH.
+    let visit_path = format!("/api/v1/visits/{}", id_of(&saved));
+    app.delete(&format!("/api/v1/order-classes/{}", id_of(&class)))
+        .await
+        .expect(200);
+    let patched = app
+        .patch(&visit_path, &json!({"summary": "Agreed intention"}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(patched["order_classes"], json!([]));
+    app.post(
+        &format!("/api/v1/order-classes/{}/restore", id_of(&class)),
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    let again = app.get(&visit_path).await.expect(200).body;
+    assert_eq!(again["order_classes"][0]["id"], class["id"]);
 }
