@@ -159,7 +159,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stage_transitions (id) {
+        id -> Text,
+        subject_kind -> Text,
+        subject_id -> Text,
+        enterprise_id -> Text,
+        from_stage -> Nullable<Text>,
+        to_stage -> Text,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        actor -> Nullable<Text>,
+        note -> Nullable<Text>,
+        visit_id -> Nullable<Text>,
+        agreement_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(participants -> enterprises (enterprise_id));
+diesel::joinable!(stage_transitions -> enterprises (enterprise_id));
+diesel::joinable!(stage_transitions -> visits (visit_id));
+diesel::joinable!(stage_transitions -> agreements (agreement_id));
 diesel::joinable!(order_classes -> enterprises (enterprise_id));
 diesel::joinable!(internship_bases -> enterprises (enterprise_id));
 diesel::joinable!(agreements -> enterprises (enterprise_id));
@@ -183,4 +203,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_participants,
     visit_order_classes,
     visit_internship_bases,
+    stage_transitions,
 );

@@ -41,3 +41,4 @@ id_type!(OrderClassId);
 id_type!(InternshipBaseId);
 id_type!(AgreementId);
 id_type!(VisitId);
+id_type!(TransitionId);
