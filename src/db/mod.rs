@@ -1,5 +1,6 @@
 //! Database access: connections to either backend, the pool, migrations, transactions.
 
+pub mod bulk;
 pub mod enterprises;
 mod lifecycle;
 pub mod participants;
