@@ -67,8 +67,13 @@ where
 /// A fresh database that removes itself when dropped, even when a test panics.
 enum TestDatabase {
     /// Kept only so that the directory is removed when the test ends.
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { server: String, name: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        server: String,
+        name: String,
+    },
 }
 
 impl TestDatabase {
@@ -115,6 +120,7 @@ fn database_url(server: &str, database: &str) -> String {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    database_url: String,
     _database: TestDatabase,
 }
 
@@ -195,6 +201,7 @@ impl Response {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let (database, url) = TestDatabase::create(backend);
+        let database_url = url.clone();
         let settings = Settings {
             database: DatabaseUrl::parse(&url),
             bind: "127.0.0.1:0".into(),
@@ -212,8 +219,14 @@ impl TestApp {
         TestApp {
             address,
             client: reqwest::Client::new(),
+            database_url,
             _database: database,
         }
+    }
+
+    /// The app's own database, for tests that write or check rows directly.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// Sends a request; `body` is sent as JSON when given.
@@ -289,13 +302,7 @@ impl TestApp {
                 None => path.to_string(),
             };
             let page = self.get(&url).await.expect(200).body;
-            ids.extend(
-                page["items"]
-                    .as_array()
-                    .expect("items")
-                    .iter()
-                    .map(id_of),
-            );
+            ids.extend(page["items"].as_array().expect("items").iter().map(id_of));
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_string()),
                 None => return ids,

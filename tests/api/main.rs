@@ -7,3 +7,4 @@ mod enterprises;
 mod errors;
 mod openapi;
 mod participants;
+mod seed;
