@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 /// Receives the phases of a load and the rows written in each.
 pub trait Progress {
@@ -71,9 +71,14 @@ impl Progress for Stderr {
             Stderr::Bar(bar) => {
                 let new = ProgressBar::new(rows).with_message(phase.to_string());
                 if let Ok(style) = ProgressStyle::with_template(
-                    "{msg:>12} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
+                    "{msg:>8} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} rows ({rate}, {eta} left)",
                 ) {
-                    new.set_style(style);
+                    new.set_style(style.with_key(
+                        "rate",
+                        |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                            let _ = write!(out, "{:.0} rows/s", state.per_sec());
+                        },
+                    ));
                 }
                 *bar = Some(new);
             }
