@@ -2,6 +2,7 @@
 //! order classes, bases, agreements and about 25 visits each over the past five
 //! years and the next six months, the same for the same seed and day.
 
+mod names;
 mod visits;
 mod world;
 
