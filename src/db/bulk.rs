@@ -14,14 +14,15 @@ use super::schema::{
 };
 use super::DbConn;
 
-/// The most bind parameters one statement gets: below SQLite's 32 766 and
-/// PostgreSQL's 65 535, large enough that a statement carries hundreds of rows.
+/// The most bind parameters one SQLite statement gets: below its limit of 32 766,
+/// large enough that a statement carries hundreds of rows.
 const MAX_BINDS: usize = 10_000;
 /// Rows per statement beyond which a larger statement no longer pays off.
 const MAX_ROWS: usize = 1_000;
 
 // Every `Option` is bound as NULL rather than written as `DEFAULT`: SQLite has no
-// `DEFAULT` in a VALUES list, and diesel would fall back to one statement per row.
+// `DEFAULT` in a VALUES list (diesel would fall back to one statement per row), and
+// PostgreSQL's binary COPY has no `DEFAULT` at all.
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = enterprises, treat_none_as_default_value = false)]
@@ -146,7 +147,7 @@ pub struct VisitRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = visit_enterprises)]
+#[diesel(table_name = visit_enterprises, treat_none_as_default_value = false)]
 pub struct VisitEnterpriseRow {
     pub visit_id: String,
     pub enterprise_id: String,
@@ -154,7 +155,7 @@ pub struct VisitEnterpriseRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = visit_participants)]
+#[diesel(table_name = visit_participants, treat_none_as_default_value = false)]
 pub struct VisitParticipantRow {
     pub visit_id: String,
     pub participant_id: String,
@@ -163,14 +164,14 @@ pub struct VisitParticipantRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = visit_order_classes)]
+#[diesel(table_name = visit_order_classes, treat_none_as_default_value = false)]
 pub struct VisitOrderClassRow {
     pub visit_id: String,
     pub order_class_id: String,
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = visit_internship_bases)]
+#[diesel(table_name = visit_internship_bases, treat_none_as_default_value = false)]
 pub struct VisitInternshipBaseRow {
     pub visit_id: String,
     pub internship_base_id: String,
@@ -178,22 +179,38 @@ pub struct VisitInternshipBaseRow {
 
 /// A row type that can be inserted many at a time.
 pub trait BulkRow: Sized {
-    /// Columns each row binds, to size statements under the bind limit.
+    /// Columns each row binds, to size SQLite statements under the bind limit.
     const COLUMNS: usize;
-    /// Inserts `rows` with one multi-row statement; returns the rows inserted.
-    fn insert_statement(conn: &mut DbConn, rows: &[Self]) -> QueryResult<usize>;
+    /// Inserts `rows`; returns how many were inserted. The caller owns the transaction.
+    fn insert_all(conn: &mut DbConn, rows: &[Self]) -> QueryResult<usize>;
+}
+
+/// Rows per multi-row INSERT on SQLite.
+const fn rows_per_statement(columns: usize) -> usize {
+    let rows = MAX_BINDS / columns;
+    if rows > MAX_ROWS {
+        MAX_ROWS
+    } else {
+        rows
+    }
 }
 
 macro_rules! bulk_row {
     ($row:ty, $table:path, $columns:expr) => {
         impl BulkRow for $row {
             const COLUMNS: usize = $columns;
-            fn insert_statement(conn: &mut DbConn, rows: &[Self]) -> QueryResult<usize> {
-                // MultiConnection has no multi-row VALUES for SQLite: use the inner
-                // connection, with the same query on either backend.
+            // The backends differ here, so one match: MultiConnection has no
+            // multi-row VALUES for SQLite, and PostgreSQL loads far faster by COPY.
+            fn insert_all(conn: &mut DbConn, rows: &[Self]) -> QueryResult<usize> {
                 match conn {
-                    DbConn::Sqlite(c) => diesel::insert_into($table).values(rows).execute(c),
-                    DbConn::Pg(c) => diesel::insert_into($table).values(rows).execute(c),
+                    DbConn::Sqlite(c) => {
+                        let mut inserted = 0;
+                        for chunk in rows.chunks(rows_per_statement(Self::COLUMNS)) {
+                            inserted += diesel::insert_into($table).values(chunk).execute(c)?;
+                        }
+                        Ok(inserted)
+                    }
+                    DbConn::Pg(c) => diesel::copy_from($table).from_insertable(rows).execute(c),
                 }
             }
         }
@@ -211,15 +228,13 @@ bulk_row!(VisitParticipantRow, visit_participants::table, 4);
 bulk_row!(VisitOrderClassRow, visit_order_classes::table, 2);
 bulk_row!(VisitInternshipBaseRow, visit_internship_bases::table, 2);
 
-/// Inserts `rows` in as few statements as the bind limit allows; returns the count.
-/// The caller owns the transaction.
+/// Inserts `rows`: multi-row INSERTs sized under the bind limit on SQLite, one COPY
+/// on PostgreSQL. Returns the count; the caller owns the transaction.
 pub fn insert<R: BulkRow>(conn: &mut DbConn, rows: &[R]) -> QueryResult<usize> {
-    let per_statement = (MAX_BINDS / R::COLUMNS).clamp(1, MAX_ROWS);
-    let mut inserted = 0;
-    for chunk in rows.chunks(per_statement) {
-        inserted += R::insert_statement(conn, chunk)?;
+    if rows.is_empty() {
+        return Ok(0);
     }
-    Ok(inserted)
+    R::insert_all(conn, rows)
 }
 
 /// How many enterprises the database holds, archived ones included.
