@@ -1,5 +1,5 @@
-//! Bulk loading for `liaison seed`: owned rows for every table, multi-row inserts,
-//! and the session settings that make a large load fast.
+//! Bulk loading for `liaison seed`: owned rows for every table, multi-row inserts
+//! (COPY on PostgreSQL), and the session settings that make a large load fast.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::connection::SimpleConnection;
