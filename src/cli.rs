@@ -37,6 +37,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate(MigrateArgs),
+    /// Apply pending migrations, then load a demo or a synthetic data set into an
+    /// empty database.
+    Seed(SeedArgs),
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +84,35 @@ pub struct MigrateArgs {
     /// List applied and pending migrations instead of applying them.
     #[arg(long)]
     pub status: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("data").required(true).args(["demo", "synthetic"]))]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Load the demo: the Shanghai Carbonbay Industrial Park visit of 29 November
+    /// 2024 with its people, order class and proposed internship base, plus a few
+    /// other partners, visits and agreements.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Generate N enterprises with about 3 people, 25 visits, 1/4 order class,
+    /// 1/4 internship base and 1/2 agreement each, plus N/10 college staff.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub synthetic: Option<u64>,
+
+    /// Seed of the synthetic generator: the same seed on the same day gives the
+    /// same data (default: a random seed, printed at the end).
+    #[arg(long, value_name = "S", requires = "synthetic")]
+    pub rng_seed: Option<u64>,
+
+    /// Seed a database that already has enterprises: the data is added beside
+    /// them. The demo still stops if one of its enterprise names is taken; the
+    /// synthetic set avoids taken names and credit codes.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl ServeArgs {

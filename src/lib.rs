@@ -1,9 +1,11 @@
 //! Liaison: the partnership tracker of a vocational college's school–enterprise
-//! cooperation office. `http` → `domain` → `db`, assembled by `startup`.
+//! cooperation office. `http` → `domain` → `db`, assembled by `startup`;
+//! `seed` loads demo and synthetic data through `db::bulk`.
 
 pub mod cli;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
             &DatabaseUrl::parse(&args.database.database_url),
             args.status,
         ),
+        Command::Seed(args) => liaison::seed::command::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Database access: connections to either backend, the pool, migrations, transactions.
 
 pub mod agreements;
+pub mod bulk;
 pub mod enterprises;
 pub mod internship_bases;
 mod lifecycle;

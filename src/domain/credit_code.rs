@@ -42,8 +42,7 @@ impl CreditCode {
                 found: *c,
             })?;
         }
-        let sum: u32 = WEIGHTS.iter().zip(values.iter()).map(|(w, v)| w * v).sum();
-        let expected = ALPHABET[((31 - sum % 31) % 31) as usize] as char;
+        let expected = check_of(&values);
         if chars[17] != expected {
             return Err(CreditCodeError::CheckCharacter {
                 found: chars[17],
@@ -53,9 +52,36 @@ impl CreditCode {
         Ok(Self(code))
     }
 
+    /// Completes the first 17 characters of a code with their check character, as
+    /// an issuing authority does; `None` when `body` is not 17 characters of the
+    /// code's alphabet.
+    pub fn complete(body: &str) -> Option<Self> {
+        let mut values = [0u32; 18];
+        let mut count = 0;
+        for c in body.chars() {
+            if count == 17 {
+                return None;
+            }
+            values[count] = value_of(c)?;
+            count += 1;
+        }
+        if count != 17 {
+            return None;
+        }
+        let mut code = body.to_string();
+        code.push(check_of(&values));
+        Some(Self(code))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The check character of the first 17 values (the 18th is ignored).
+fn check_of(values: &[u32; 18]) -> char {
+    let sum: u32 = WEIGHTS.iter().zip(values.iter()).map(|(w, v)| w * v).sum();
+    ALPHABET[((31 - sum % 31) % 31) as usize] as char
 }
 
 impl fmt::Display for CreditCode {
@@ -93,6 +119,23 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn complete_adds_the_check_character_of_real_codes() {
+        for code in REAL {
+            let completed = CreditCode::complete(&code[..17]).expect("17 valid characters");
+            assert_eq!(completed.as_str(), *code);
+            assert_eq!(CreditCode::parse(completed.as_str()), Ok(completed));
+        }
+    }
+
+    #[test]
+    fn complete_refuses_a_wrong_body() {
+        assert_eq!(CreditCode::complete("9144030019220382"), None);
+        assert_eq!(CreditCode::complete("914403001922038216"), None);
+        assert_eq!(CreditCode::complete("9144030019220382I"), None);
+        assert_eq!(CreditCode::complete("9144030019220382i"), None);
     }
 
     #[test]

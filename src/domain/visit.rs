@@ -319,18 +319,24 @@ impl VisitFields {
 
     /// The normalised text that `q=` searches: title, purpose, summary and outcome.
     pub fn search_text(&self) -> String {
-        [
+        search_text([
             Some(&self.title),
-            self.purpose.as_ref(),
-            self.summary.as_ref(),
-            self.outcome.as_ref(),
-        ]
+            self.purpose.as_deref(),
+            self.summary.as_deref(),
+            self.outcome.as_deref(),
+        ])
+    }
+}
+
+/// The text a visit's `q=` searches: each of title, purpose, summary and outcome
+/// normalised like a name key, one per line.
+pub fn search_text(parts: [Option<&str>; 4]) -> String {
+    parts
         .into_iter()
         .flatten()
-        .map(|text| name::key(text))
+        .map(name::key)
         .collect::<Vec<_>>()
         .join("\n")
-    }
 }
 
 /// Reports duplicates and overlong lists of ids.

@@ -120,6 +120,7 @@ fn database_url(server: &str, database: &str) -> String {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    database_url: String,
     _database: TestDatabase,
 }
 
@@ -200,6 +201,7 @@ impl Response {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let (database, url) = TestDatabase::create(backend);
+        let database_url = url.clone();
         let settings = Settings {
             database: DatabaseUrl::parse(&url),
             bind: "127.0.0.1:0".into(),
@@ -217,8 +219,14 @@ impl TestApp {
         TestApp {
             address,
             client: reqwest::Client::new(),
+            database_url,
             _database: database,
         }
+    }
+
+    /// The app's own database, for tests that write or check rows directly.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// Sends a request; `body` is sent as JSON when given.

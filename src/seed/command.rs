@@ -1,0 +1,38 @@
+//! `liaison seed`: opens the database, applies migrations, runs the chosen seed and
+//! prints its summary.
+
+use std::time::Duration;
+
+use crate::cli::SeedArgs;
+use crate::db::{self, DatabaseUrl};
+
+use super::progress::Stderr;
+use super::{demo, synthetic, Options};
+
+pub fn run(args: &SeedArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let url = DatabaseUrl::parse(&args.database.database_url);
+    let pool = db::pool(&url, 1, Duration::from_secs(10))?;
+    let mut conn = pool.get()?;
+    for name in db::migrate(&mut conn)? {
+        println!("applied  {name}");
+    }
+    let summary = match args.synthetic {
+        Some(enterprises) => {
+            let options = Options {
+                enterprises: usize::try_from(enterprises)?,
+                rng_seed: args.rng_seed.unwrap_or_else(|| fastrand::u64(..)),
+                force: args.force,
+                today: chrono::Utc::now().date_naive(),
+            };
+            println!(
+                "seeding {} with {enterprises} synthetic enterprises (rng seed {})",
+                url.redacted(),
+                options.rng_seed
+            );
+            synthetic(&mut conn, &options, &mut Stderr::new())?
+        }
+        None => demo(&mut conn, args.force)?,
+    };
+    println!("{summary}");
+    Ok(())
+}
