@@ -18,6 +18,7 @@ use crate::helpers::{backend_tests, id_of, TestApp, CREDIT_CODES};
 
 backend_tests!(
     demo_is_readable_through_the_api,
+    demo_park_page_tells_the_whole_story,
     demo_refuses_a_database_with_enterprises,
     demo_with_force_stops_on_a_taken_name,
     synthetic_counts_and_links_hold,
@@ -689,4 +690,82 @@ impl Facts {
             );
         }
     }
+}
+
+/// The manager's one request: the park, its two member companies, the 29 November
+/// visit, and the order class and base proposed there.
+async fn demo_park_page_tells_the_whole_story(app: TestApp) {
+    let summary = with_db(&app, |conn| seed::demo(conn, false))
+        .await
+        .expect("demo loads");
+    let park = summary.park_id.expect("the park's id").to_string();
+    let page = app
+        .get(&format!(
+            "/api/v1/enterprises/{park}?include=members,visits,order_classes,internship_bases"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(page["name"], "Shanghai Carbonbay Industrial Park");
+    let names = |key: &str, field: &str| -> Vec<String> {
+        page[key]["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key} in {page}"))
+            .iter()
+            .map(|i| i[field].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names("members", "name"),
+        ["DR New Materials", "Mitsui Chemical"]
+    );
+    assert_eq!(
+        names("order_classes", "name"),
+        ["Carbonbay Industrial Park Order Class"]
+    );
+    assert_eq!(
+        names("internship_bases", "name"),
+        ["Carbonbay Industrial Park Internship Training Base"]
+    );
+    let visit = page["visits"]["items"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["starts_at"] == "2024-11-29T02:00:00Z"))
+        .unwrap_or_else(|| panic!("the 29 November visit: {page}"));
+    assert_eq!(visit["status"], "held");
+    assert_eq!(visit["direction"], "inbound");
+    let roles: Vec<(String, String)> = visit["participants"]
+        .as_array()
+        .map(|people| {
+            people
+                .iter()
+                .map(|p| {
+                    (
+                        p["full_name"].as_str().unwrap_or_default().to_string(),
+                        p["role"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        roles.contains(&("Chen Xiaobin".to_string(), "host".to_string())),
+        "{roles:?}"
+    );
+    assert!(
+        roles.iter().any(|(name, _)| name == "Dong Xiaodan"),
+        "{roles:?}"
+    );
+    let enterprises: Vec<&str> = visit["enterprises"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(enterprises.len(), 3, "{enterprises:?}");
+    assert_eq!(
+        visit["order_classes"][0]["name"],
+        "Carbonbay Industrial Park Order Class"
+    );
+    assert_eq!(
+        visit["internship_bases"][0]["name"],
+        "Carbonbay Industrial Park Internship Training Base"
+    );
 }
