@@ -530,8 +530,8 @@ where
         set.push(Box::pin(f));
     }
     let mut out = Vec::with_capacity(set.len());
-    // Poll all together: join them pairwise via tokio::join! is awkward for a Vec,
-    // so drive them with a select loop over a FuturesUnordered-like manual poll.
+    // Polled together by `join_vec` (a minimal join_all; the tests have no
+    // `futures` dependency), so that the requests really overlap.
     let results = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let pending: Vec<_> = set
         .into_iter()
