@@ -5,13 +5,16 @@ use diesel::prelude::*;
 
 use super::lifecycle::{self, Archivable};
 use super::schema::{agreements, internship_bases};
+use super::transitions;
 use super::{keyset, references, stored, utc, write, DbConn, Result};
 use crate::domain::ids::{EnterpriseId, InternshipBaseId};
 use crate::domain::internship_base::{
     InternshipBase, InternshipBaseFields, InternshipBaseFilter, InternshipBaseSort,
+    NewInternshipBase,
 };
 use crate::domain::page::Page;
 use crate::domain::stage::Stage;
+use crate::domain::stage_machine::SubjectKind;
 use crate::domain::{self, DomainError, Precondition};
 
 #[derive(Debug, Queryable, Selectable)]
@@ -175,29 +178,36 @@ pub fn list(conn: &mut DbConn, filter: &InternshipBaseFilter) -> Result<Page<Int
     })
 }
 
-/// Creates an internship base at stage `intention` under a live enterprise.
-pub fn create(conn: &mut DbConn, fields: &InternshipBaseFields) -> Result<InternshipBase> {
+/// Creates an internship base under a live enterprise, at stage `intention` or,
+/// with the evidence a move from there would need, at a later one.
+pub fn create(conn: &mut DbConn, new: &NewInternshipBase) -> Result<InternshipBase> {
+    let fields = &new.fields;
     write(conn, |conn| {
         references::require_live_enterprise(conn, fields.enterprise_id)?;
+        let stage = new.initial.as_ref().map_or(Stage::Intention, |i| i.stage);
         let now = domain::now();
         let id = InternshipBaseId::generate();
         diesel::insert_into(internship_bases::table)
             .values(NewInternshipBaseRow {
                 id: id.to_string(),
-                stage: Stage::Intention.as_str(),
+                stage: stage.as_str(),
                 stage_changed_at: now.naive_utc(),
                 created_at: now.naive_utc(),
                 fields: InternshipBaseFieldsRow::new(fields, now.naive_utc(), 1),
             })
             .execute(conn)?;
-        Ok(internship_base(
-            id,
-            fields,
-            (Stage::Intention, now),
-            now,
-            now,
-            1,
-        ))
+        if let Some(initial) = &new.initial {
+            transitions::initial(
+                conn,
+                SubjectKind::InternshipBase,
+                &id.to_string(),
+                fields.enterprise_id,
+                fields.capacity,
+                initial,
+                now,
+            )?;
+        }
+        Ok(internship_base(id, fields, (stage, now), now, now, 1))
     })
 }
 

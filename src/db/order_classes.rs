@@ -5,11 +5,15 @@ use diesel::prelude::*;
 
 use super::lifecycle::{self, Archivable};
 use super::schema::{agreements, order_classes};
+use super::transitions;
 use super::{keyset, references, stored, utc, write, DbConn, Error, Result};
 use crate::domain::ids::{EnterpriseId, OrderClassId};
-use crate::domain::order_class::{OrderClass, OrderClassFields, OrderClassFilter, OrderClassSort};
+use crate::domain::order_class::{
+    NewOrderClass, OrderClass, OrderClassFields, OrderClassFilter, OrderClassSort,
+};
 use crate::domain::page::Page;
 use crate::domain::stage::Stage;
+use crate::domain::stage_machine::SubjectKind;
 use crate::domain::{self, DomainError, Precondition};
 
 #[derive(Debug, Queryable, Selectable)]
@@ -208,29 +212,36 @@ pub fn list(conn: &mut DbConn, filter: &OrderClassFilter) -> Result<Page<OrderCl
     })
 }
 
-/// Creates an order class at stage `intention` under a live enterprise.
-pub fn create(conn: &mut DbConn, fields: &OrderClassFields) -> Result<OrderClass> {
+/// Creates an order class under a live enterprise, at stage `intention` or,
+/// with the evidence a move from there would need, at a later one.
+pub fn create(conn: &mut DbConn, new: &NewOrderClass) -> Result<OrderClass> {
+    let fields = &new.fields;
     write(conn, |conn| {
         references::require_live_enterprise(conn, fields.enterprise_id)?;
+        let stage = new.initial.as_ref().map_or(Stage::Intention, |i| i.stage);
         let now = domain::now();
         let id = OrderClassId::generate();
         diesel::insert_into(order_classes::table)
             .values(NewOrderClassRow {
                 id: id.to_string(),
-                stage: Stage::Intention.as_str(),
+                stage: stage.as_str(),
                 stage_changed_at: now.naive_utc(),
                 created_at: now.naive_utc(),
                 fields: OrderClassFieldsRow::new(fields, now.naive_utc(), 1),
             })
             .execute(conn)?;
-        Ok(order_class(
-            id,
-            fields,
-            (Stage::Intention, now),
-            now,
-            now,
-            1,
-        ))
+        if let Some(initial) = &new.initial {
+            transitions::initial(
+                conn,
+                SubjectKind::OrderClass,
+                &id.to_string(),
+                fields.enterprise_id,
+                fields.enrolled_count,
+                initial,
+                now,
+            )?;
+        }
+        Ok(order_class(id, fields, (stage, now), now, now, 1))
     })
 }
 

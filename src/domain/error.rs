@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::stage::Stage;
+
 /// One rejected field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -41,6 +43,26 @@ pub enum DomainError {
     /// `If-Match` named a version that is no longer current.
     #[error("the record is at version {current}, not the one in If-Match")]
     Stale { current: i64 },
+    /// The stage machine does not allow this move from the current stage.
+    #[error("{}", stage_not_allowed(*.current, *.to, .allowed))]
+    StageNotAllowed {
+        current: Stage,
+        to: Stage,
+        allowed: Vec<Stage>,
+    },
+}
+
+fn stage_not_allowed(current: Stage, to: Stage, allowed: &[Stage]) -> String {
+    let moves = if allowed.is_empty() {
+        format!("`{current}` is final: no further move is allowed")
+    } else {
+        let list: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+        format!(
+            "from `{current}` the allowed moves are to: {}",
+            list.join(", ")
+        )
+    };
+    format!("cannot move from `{current}` to `{to}`; {moves}")
 }
 
 impl DomainError {

@@ -8,6 +8,7 @@ use super::ids::{EnterpriseId, InternshipBaseId};
 use super::input::{self, Checker, LONG_TEXT, SHORT_TEXT};
 use super::page::{self, PageRequest, SortKey};
 use super::stage::Stage;
+use super::transition::{self, InitialStage};
 use super::{name, vocabulary, DomainError, FieldError};
 
 /// Capacity and positions: any whole number a database INTEGER holds.
@@ -42,6 +43,33 @@ pub const READ_ONLY: &[&str] = &[
     "version",
     "archived_at",
 ];
+
+/// Fields a create body may not set: `stage` may be, with its evidence.
+const CREATE_READ_ONLY: &[&str] = &[
+    "id",
+    "stage_changed_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "archived_at",
+];
+
+/// A checked create body: the fields, and the stage to start at when not `intention`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInternshipBase {
+    pub fields: InternshipBaseFields,
+    pub initial: Option<InitialStage>,
+}
+
+impl NewInternshipBase {
+    pub fn from_body(body: &Value) -> Result<Self, DomainError> {
+        input::expect_object(body, CREATE_READ_ONLY)?;
+        let (rest, initial) = InitialStage::split(body);
+        let fields = input::decode_all(rest, InternshipBaseFields::parse);
+        let (fields, initial) = transition::both(fields, initial)?;
+        Ok(NewInternshipBase { fields, initial })
+    }
+}
 
 /// The client-editable fields, as sent in a create body or after a merge patch.
 #[derive(Debug, Default, Serialize, Deserialize)]

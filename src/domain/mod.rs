@@ -12,6 +12,8 @@ pub mod order_class;
 pub mod page;
 pub mod participant;
 pub mod stage;
+pub mod stage_machine;
+pub mod transition;
 pub mod visit;
 
 pub use error::{DomainError, FieldError};

@@ -9,6 +9,7 @@ use super::ids::{EnterpriseId, OrderClassId};
 use super::input::{self, Checker, LONG_TEXT, SHORT_TEXT};
 use super::page::{self, PageRequest, SortKey};
 use super::stage::Stage;
+use super::transition::{self, InitialStage};
 use super::{name, vocabulary, DomainError, FieldError};
 
 /// Earliest and latest cohort (year of entry) an order class may name.
@@ -49,6 +50,33 @@ pub const READ_ONLY: &[&str] = &[
     "version",
     "archived_at",
 ];
+
+/// Fields a create body may not set: `stage` may be, with its evidence.
+const CREATE_READ_ONLY: &[&str] = &[
+    "id",
+    "stage_changed_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "archived_at",
+];
+
+/// A checked create body: the fields, and the stage to start at when not `intention`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrderClass {
+    pub fields: OrderClassFields,
+    pub initial: Option<InitialStage>,
+}
+
+impl NewOrderClass {
+    pub fn from_body(body: &Value) -> Result<Self, DomainError> {
+        input::expect_object(body, CREATE_READ_ONLY)?;
+        let (rest, initial) = InitialStage::split(body);
+        let fields = input::decode_all(rest, OrderClassFields::parse);
+        let (fields, initial) = transition::both(fields, initial)?;
+        Ok(NewOrderClass { fields, initial })
+    }
+}
 
 /// The client-editable fields, as sent in a create body or after a merge patch.
 #[derive(Debug, Default, Serialize, Deserialize)]

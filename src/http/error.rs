@@ -6,6 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use serde::Serialize;
 
 use crate::db;
+use crate::domain::stage::Stage;
 use crate::domain::{DomainError, FieldError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -76,6 +77,10 @@ struct Problem<'a> {
     existing_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_stage: Option<Stage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<&'a [Stage]>,
 }
 
 impl ApiError {
@@ -95,6 +100,10 @@ impl ApiError {
             ApiError::Domain(DomainError::Stale { .. }) => {
                 ("stale", "The record has changed since it was read")
             }
+            ApiError::Domain(DomainError::StageNotAllowed { .. }) => (
+                "stage_not_allowed",
+                "The stage move is not allowed from the current stage",
+            ),
             ApiError::RouteNotFound { .. } => ("not_found", "No such resource"),
             ApiError::MethodNotAllowed { .. } => ("method_not_allowed", "Method not allowed"),
             ApiError::PayloadTooLarge { .. } => {
@@ -142,7 +151,8 @@ impl ResponseError for ApiError {
             ApiError::Domain(DomainError::NotFound { .. }) | ApiError::RouteNotFound { .. } => {
                 StatusCode::NOT_FOUND
             }
-            ApiError::Domain(DomainError::Conflict { .. }) => StatusCode::CONFLICT,
+            ApiError::Domain(DomainError::Conflict { .. })
+            | ApiError::Domain(DomainError::StageNotAllowed { .. }) => StatusCode::CONFLICT,
             ApiError::Domain(DomainError::Stale { .. }) => StatusCode::PRECONDITION_FAILED,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -172,6 +182,12 @@ impl ResponseError for ApiError {
             ApiError::Domain(DomainError::Stale { current }) => (None, None, Some(*current)),
             _ => (None, None, None),
         };
+        let (current_stage, allowed) = match self {
+            ApiError::Domain(DomainError::StageNotAllowed {
+                current, allowed, ..
+            }) => (Some(*current), Some(allowed.as_slice())),
+            _ => (None, None),
+        };
         let problem = Problem {
             kind: format!("/problems/{slug}"),
             title,
@@ -180,6 +196,8 @@ impl ResponseError for ApiError {
             errors,
             existing_id,
             current_version,
+            current_stage,
+            allowed,
         };
         let mut response = HttpResponse::build(status);
         response.content_type(PROBLEM_JSON);

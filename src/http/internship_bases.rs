@@ -6,14 +6,14 @@ use super::resource::Resource;
 use crate::db::{self, internship_bases, DbConn};
 use crate::domain::ids::InternshipBaseId;
 use crate::domain::internship_base::{
-    InternshipBase, InternshipBaseFields, InternshipBaseFilter, InternshipBaseListParams,
+    InternshipBase, InternshipBaseFilter, InternshipBaseListParams, NewInternshipBase,
 };
 use crate::domain::page::Page;
 use crate::domain::{DomainError, Precondition};
 
 impl Resource for InternshipBase {
     type Id = InternshipBaseId;
-    type Fields = InternshipBaseFields;
+    type Fields = NewInternshipBase;
     type Params = InternshipBaseListParams;
     type Filter = InternshipBaseFilter;
 
@@ -31,15 +31,15 @@ impl Resource for InternshipBase {
         InternshipBaseFilter::parse(params)
     }
 
-    fn fields(body: &Value) -> Result<InternshipBaseFields, DomainError> {
-        InternshipBaseFields::from_body(body)
+    fn fields(body: &Value) -> Result<NewInternshipBase, DomainError> {
+        NewInternshipBase::from_body(body)
     }
 
     fn list(conn: &mut DbConn, filter: &InternshipBaseFilter) -> db::Result<Page<Self>> {
         internship_bases::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &InternshipBaseFields) -> db::Result<Self> {
+    fn create(conn: &mut DbConn, fields: &NewInternshipBase) -> db::Result<Self> {
         internship_bases::create(conn, fields)
     }
 

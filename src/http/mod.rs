@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod order_classes;
 pub mod participants;
 pub mod resource;
+mod transitions;
 pub mod visits;
 
 use actix_web::http::{header, Method, StatusCode};
@@ -76,6 +77,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PATCH "/api/v1/enterprises/{id}" => resource::update::<Enterprise>),
         endpoint!(DELETE "/api/v1/enterprises/{id}" => enterprises::archive),
         endpoint!(POST "/api/v1/enterprises/{id}/restore" => resource::restore::<Enterprise>),
+        endpoint!(GET "/api/v1/enterprises/{id}/transitions" => transitions::list::<Enterprise>),
+        endpoint!(POST "/api/v1/enterprises/{id}/transitions" => transitions::create::<Enterprise>),
         endpoint!(GET "/api/v1/participants" => resource::list::<Participant>),
         endpoint!(POST "/api/v1/participants" => resource::create::<Participant>),
         endpoint!(GET "/api/v1/participants/{id}" => resource::get::<Participant>),
@@ -94,12 +97,16 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PATCH "/api/v1/order-classes/{id}" => resource::update::<OrderClass>),
         endpoint!(DELETE "/api/v1/order-classes/{id}" => resource::archive::<OrderClass>),
         endpoint!(POST "/api/v1/order-classes/{id}/restore" => resource::restore::<OrderClass>),
+        endpoint!(GET "/api/v1/order-classes/{id}/transitions" => transitions::list::<OrderClass>),
+        endpoint!(POST "/api/v1/order-classes/{id}/transitions" => transitions::create::<OrderClass>),
         endpoint!(GET "/api/v1/internship-bases" => resource::list::<InternshipBase>),
         endpoint!(POST "/api/v1/internship-bases" => resource::create::<InternshipBase>),
         endpoint!(GET "/api/v1/internship-bases/{id}" => resource::get::<InternshipBase>),
         endpoint!(PATCH "/api/v1/internship-bases/{id}" => resource::update::<InternshipBase>),
         endpoint!(DELETE "/api/v1/internship-bases/{id}" => resource::archive::<InternshipBase>),
         endpoint!(POST "/api/v1/internship-bases/{id}/restore" => resource::restore::<InternshipBase>),
+        endpoint!(GET "/api/v1/internship-bases/{id}/transitions" => transitions::list::<InternshipBase>),
+        endpoint!(POST "/api/v1/internship-bases/{id}/transitions" => transitions::create::<InternshipBase>),
         endpoint!(GET "/api/v1/agreements" => resource::list::<Agreement>),
         endpoint!(POST "/api/v1/agreements" => resource::create::<Agreement>),
         endpoint!(GET "/api/v1/agreements/{id}" => resource::get::<Agreement>),

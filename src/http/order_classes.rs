@@ -6,14 +6,14 @@ use super::resource::Resource;
 use crate::db::{self, order_classes, DbConn};
 use crate::domain::ids::OrderClassId;
 use crate::domain::order_class::{
-    OrderClass, OrderClassFields, OrderClassFilter, OrderClassListParams,
+    NewOrderClass, OrderClass, OrderClassFilter, OrderClassListParams,
 };
 use crate::domain::page::Page;
 use crate::domain::{DomainError, Precondition};
 
 impl Resource for OrderClass {
     type Id = OrderClassId;
-    type Fields = OrderClassFields;
+    type Fields = NewOrderClass;
     type Params = OrderClassListParams;
     type Filter = OrderClassFilter;
 
@@ -31,15 +31,15 @@ impl Resource for OrderClass {
         OrderClassFilter::parse(params)
     }
 
-    fn fields(body: &Value) -> Result<OrderClassFields, DomainError> {
-        OrderClassFields::from_body(body)
+    fn fields(body: &Value) -> Result<NewOrderClass, DomainError> {
+        NewOrderClass::from_body(body)
     }
 
     fn list(conn: &mut DbConn, filter: &OrderClassFilter) -> db::Result<Page<Self>> {
         order_classes::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &OrderClassFields) -> db::Result<Self> {
+    fn create(conn: &mut DbConn, fields: &NewOrderClass) -> db::Result<Self> {
         order_classes::create(conn, fields)
     }
 

@@ -13,4 +13,5 @@ mod openapi;
 mod order_classes;
 mod participants;
 mod seed;
+mod transitions;
 mod visits;
