@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::lifecycle::{self, Archivable};
+use super::lifecycle::{self, archivable, Archivable};
 use super::schema::agreements;
 use super::{
     internship_bases, keyset, order_classes, references, stored, utc, write, DbConn, Result,
@@ -184,7 +184,7 @@ pub fn list(conn: &mut DbConn, filter: &AgreementFilter) -> Result<Page<Agreemen
             a::title_key,
             a::id,
             descending,
-            after.map(|c| (c.value.clone(), c.id.clone()))
+            super::after_text(after)
         ),
         AgreementSort::ValidFrom => keyset!(
             query,
@@ -240,18 +240,14 @@ pub fn list(conn: &mut DbConn, filter: &AgreementFilter) -> Result<Page<Agreemen
             a::created_at,
             a::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
         AgreementSort::UpdatedAt => keyset!(
             query,
             a::updated_at,
             a::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
     };
     let rows: Vec<AgreementRow> = query.limit(page.limit + 1).load(conn)?;
@@ -555,57 +551,4 @@ fn agreement(
     }
 }
 
-impl Archivable for Agreement {
-    type Id = AgreementId;
-    const KIND: &'static str = "agreement";
-
-    fn touch(conn: &mut DbConn, id: AgreementId) -> QueryResult<usize> {
-        use agreements::dsl as a;
-        diesel::update(a::agreements.find(id.to_string()))
-            .set(a::version.eq(a::version))
-            .execute(conn)
-    }
-
-    fn load(conn: &mut DbConn, id: AgreementId) -> Result<Self> {
-        get(conn, id)
-    }
-
-    fn store_archived(
-        conn: &mut DbConn,
-        id: AgreementId,
-        archived_at: Option<NaiveDateTime>,
-        updated_at: NaiveDateTime,
-        version: i64,
-    ) -> QueryResult<usize> {
-        use agreements::dsl as a;
-        diesel::update(a::agreements.find(id.to_string()))
-            .set((
-                a::archived_at.eq(archived_at),
-                a::updated_at.eq(updated_at),
-                a::version.eq(version),
-            ))
-            .execute(conn)
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn stamped(
-        self,
-        archived_at: Option<DateTime<Utc>>,
-        updated_at: DateTime<Utc>,
-        version: i64,
-    ) -> Self {
-        Agreement {
-            archived_at,
-            updated_at,
-            version,
-            ..self
-        }
-    }
-}
+archivable!(Agreement, AgreementId, agreements, "agreement");

@@ -1,9 +1,9 @@
 //! Enterprise queries and the transactions that change enterprises.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::lifecycle::{self, Archivable};
+use super::lifecycle::{self, archivable};
 use super::schema::{agreements, enterprises, internship_bases, order_classes, participants};
 use super::{keyset, stored, utc, write, DbConn, Error, Result};
 use crate::domain::enterprise::{Enterprise, EnterpriseFields, EnterpriseFilter, EnterpriseSort};
@@ -153,25 +153,21 @@ pub fn list(conn: &mut DbConn, filter: &EnterpriseFilter) -> Result<Page<Enterpr
             e::name_key,
             e::id,
             descending,
-            after.map(|c| (c.value.clone(), c.id.clone()))
+            super::after_text(after)
         ),
         EnterpriseSort::CreatedAt => keyset!(
             query,
             e::created_at,
             e::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
         EnterpriseSort::UpdatedAt => keyset!(
             query,
             e::updated_at,
             e::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
     };
     let rows: Vec<EnterpriseRow> = query.limit(page.limit + 1).load(conn)?;
@@ -378,60 +374,7 @@ pub fn restore(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> 
     lifecycle::restore(conn, id, if_match, |_, _| Ok(()))
 }
 
-impl Archivable for Enterprise {
-    type Id = EnterpriseId;
-    const KIND: &'static str = "enterprise";
-
-    fn touch(conn: &mut DbConn, id: EnterpriseId) -> QueryResult<usize> {
-        use enterprises::dsl as e;
-        diesel::update(e::enterprises.find(id.to_string()))
-            .set(e::version.eq(e::version))
-            .execute(conn)
-    }
-
-    fn load(conn: &mut DbConn, id: EnterpriseId) -> Result<Self> {
-        get(conn, id)
-    }
-
-    fn store_archived(
-        conn: &mut DbConn,
-        id: EnterpriseId,
-        archived_at: Option<NaiveDateTime>,
-        updated_at: NaiveDateTime,
-        version: i64,
-    ) -> QueryResult<usize> {
-        use enterprises::dsl as e;
-        diesel::update(e::enterprises.find(id.to_string()))
-            .set((
-                e::archived_at.eq(archived_at),
-                e::updated_at.eq(updated_at),
-                e::version.eq(version),
-            ))
-            .execute(conn)
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn stamped(
-        self,
-        archived_at: Option<DateTime<Utc>>,
-        updated_at: DateTime<Utc>,
-        version: i64,
-    ) -> Self {
-        Enterprise {
-            archived_at,
-            updated_at,
-            version,
-            ..self
-        }
-    }
-}
+archivable!(Enterprise, EnterpriseId, enterprises, "enterprise");
 
 /// Refuses a name or credit code that another enterprise already has.
 fn check_unique(

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::lifecycle::{self, Archivable};
+use super::lifecycle::{self, archivable, Archivable};
 use super::schema::{agreements, internship_bases};
 use super::transitions;
 use super::{keyset, references, stored, utc, write, DbConn, Result};
@@ -137,25 +137,21 @@ pub fn list(conn: &mut DbConn, filter: &InternshipBaseFilter) -> Result<Page<Int
             b::name_key,
             b::id,
             descending,
-            after.map(|c| (c.value.clone(), c.id.clone()))
+            super::after_text(after)
         ),
         InternshipBaseSort::CreatedAt => keyset!(
             query,
             b::created_at,
             b::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
         InternshipBaseSort::UpdatedAt => keyset!(
             query,
             b::updated_at,
             b::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
     };
     let rows: Vec<InternshipBaseRow> = query.limit(page.limit + 1).load(conn)?;
@@ -315,60 +311,12 @@ fn internship_base(
     }
 }
 
-impl Archivable for InternshipBase {
-    type Id = InternshipBaseId;
-    const KIND: &'static str = "internship base";
-
-    fn touch(conn: &mut DbConn, id: InternshipBaseId) -> QueryResult<usize> {
-        use internship_bases::dsl as b;
-        diesel::update(b::internship_bases.find(id.to_string()))
-            .set(b::version.eq(b::version))
-            .execute(conn)
-    }
-
-    fn load(conn: &mut DbConn, id: InternshipBaseId) -> Result<Self> {
-        get(conn, id)
-    }
-
-    fn store_archived(
-        conn: &mut DbConn,
-        id: InternshipBaseId,
-        archived_at: Option<NaiveDateTime>,
-        updated_at: NaiveDateTime,
-        version: i64,
-    ) -> QueryResult<usize> {
-        use internship_bases::dsl as b;
-        diesel::update(b::internship_bases.find(id.to_string()))
-            .set((
-                b::archived_at.eq(archived_at),
-                b::updated_at.eq(updated_at),
-                b::version.eq(version),
-            ))
-            .execute(conn)
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn stamped(
-        self,
-        archived_at: Option<DateTime<Utc>>,
-        updated_at: DateTime<Utc>,
-        version: i64,
-    ) -> Self {
-        InternshipBase {
-            archived_at,
-            updated_at,
-            version,
-            ..self
-        }
-    }
-}
+archivable!(
+    InternshipBase,
+    InternshipBaseId,
+    internship_bases,
+    "internship base"
+);
 
 /// The enterprise an internship base belongs to and whether it is archived, with the
 /// row locked until the transaction ends so that it cannot move meanwhile; `None`

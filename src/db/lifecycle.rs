@@ -36,6 +36,66 @@ pub(crate) trait Archivable: Sized {
     ) -> Self;
 }
 
+/// Implements `Archivable` for a record struct with `version`, `archived_at` and
+/// `updated_at` fields, stored in `$table` with the same columns, read by `get`.
+macro_rules! archivable {
+    ($record:ident, $id:ty, $table:ident, $kind:literal) => {
+        impl $crate::db::lifecycle::Archivable for $record {
+            type Id = $id;
+            const KIND: &'static str = $kind;
+
+            fn touch(conn: &mut DbConn, id: $id) -> diesel::QueryResult<usize> {
+                diesel::update($table::table.find(id.to_string()))
+                    .set($table::version.eq($table::version))
+                    .execute(conn)
+            }
+
+            fn load(conn: &mut DbConn, id: $id) -> Result<Self> {
+                get(conn, id)
+            }
+
+            fn store_archived(
+                conn: &mut DbConn,
+                id: $id,
+                archived_at: Option<chrono::NaiveDateTime>,
+                updated_at: chrono::NaiveDateTime,
+                version: i64,
+            ) -> diesel::QueryResult<usize> {
+                diesel::update($table::table.find(id.to_string()))
+                    .set((
+                        $table::archived_at.eq(archived_at),
+                        $table::updated_at.eq(updated_at),
+                        $table::version.eq(version),
+                    ))
+                    .execute(conn)
+            }
+
+            fn version(&self) -> i64 {
+                self.version
+            }
+
+            fn archived_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.archived_at
+            }
+
+            fn stamped(
+                self,
+                archived_at: Option<chrono::DateTime<chrono::Utc>>,
+                updated_at: chrono::DateTime<chrono::Utc>,
+                version: i64,
+            ) -> Self {
+                $record {
+                    archived_at,
+                    updated_at,
+                    version,
+                    ..self
+                }
+            }
+        }
+    };
+}
+pub(crate) use archivable;
+
 pub(crate) fn not_found<R: Archivable>(id: R::Id) -> Error {
     DomainError::NotFound {
         kind: R::KIND,

@@ -334,6 +334,20 @@ pub(crate) fn cursor_time(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
+/// Where a page sorted by a text key starts: the cursor's value and id.
+pub(crate) fn after_text(after: Option<&crate::domain::page::Cursor>) -> Option<(String, String)> {
+    after.map(|c| (c.value.clone(), c.id.clone()))
+}
+
+/// Where a page sorted by a timestamp starts; a tampered cursor is a 400.
+pub(crate) fn after_time(
+    after: Option<&crate::domain::page::Cursor>,
+) -> Result<Option<(chrono::NaiveDateTime, String)>> {
+    after
+        .map(|c| parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
+        .transpose()
+}
+
 /// Reads a cursor's timestamp back; a tampered cursor is the client's mistake.
 pub(crate) fn parse_cursor_time(value: &str) -> Result<chrono::NaiveDateTime> {
     chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| bad_cursor())

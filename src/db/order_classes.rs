@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::lifecycle::{self, Archivable};
+use super::lifecycle::{self, archivable, Archivable};
 use super::schema::{agreements, order_classes};
 use super::transitions;
 use super::{keyset, references, stored, utc, write, DbConn, Error, Result};
@@ -171,25 +171,21 @@ pub fn list(conn: &mut DbConn, filter: &OrderClassFilter) -> Result<Page<OrderCl
             o::name_key,
             o::id,
             descending,
-            after.map(|c| (c.value.clone(), c.id.clone()))
+            super::after_text(after)
         ),
         OrderClassSort::CreatedAt => keyset!(
             query,
             o::created_at,
             o::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
         OrderClassSort::UpdatedAt => keyset!(
             query,
             o::updated_at,
             o::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
     };
     let rows: Vec<OrderClassRow> = query.limit(page.limit + 1).load(conn)?;
@@ -342,60 +338,7 @@ fn order_class(
     }
 }
 
-impl Archivable for OrderClass {
-    type Id = OrderClassId;
-    const KIND: &'static str = "order class";
-
-    fn touch(conn: &mut DbConn, id: OrderClassId) -> QueryResult<usize> {
-        use order_classes::dsl as o;
-        diesel::update(o::order_classes.find(id.to_string()))
-            .set(o::version.eq(o::version))
-            .execute(conn)
-    }
-
-    fn load(conn: &mut DbConn, id: OrderClassId) -> Result<Self> {
-        get(conn, id)
-    }
-
-    fn store_archived(
-        conn: &mut DbConn,
-        id: OrderClassId,
-        archived_at: Option<NaiveDateTime>,
-        updated_at: NaiveDateTime,
-        version: i64,
-    ) -> QueryResult<usize> {
-        use order_classes::dsl as o;
-        diesel::update(o::order_classes.find(id.to_string()))
-            .set((
-                o::archived_at.eq(archived_at),
-                o::updated_at.eq(updated_at),
-                o::version.eq(version),
-            ))
-            .execute(conn)
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn stamped(
-        self,
-        archived_at: Option<DateTime<Utc>>,
-        updated_at: DateTime<Utc>,
-        version: i64,
-    ) -> Self {
-        OrderClass {
-            archived_at,
-            updated_at,
-            version,
-            ..self
-        }
-    }
-}
+archivable!(OrderClass, OrderClassId, order_classes, "order class");
 
 /// The enterprise an order class belongs to and whether it is archived, with the row
 /// locked until the transaction ends so that it cannot move meanwhile; `None` when

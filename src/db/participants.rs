@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::lifecycle::{self, Archivable};
+use super::lifecycle::{self, archivable};
 use super::schema::{enterprises, participants};
 use super::{keyset, stored, utc, write, DbConn, Result};
 use crate::domain::ids::{EnterpriseId, ParticipantId};
@@ -148,25 +148,21 @@ pub fn list(conn: &mut DbConn, filter: &ParticipantFilter) -> Result<Page<Partic
             p::name_key,
             p::id,
             descending,
-            after.map(|c| (c.value.clone(), c.id.clone()))
+            super::after_text(after)
         ),
         ParticipantSort::CreatedAt => keyset!(
             query,
             p::created_at,
             p::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
         ParticipantSort::UpdatedAt => keyset!(
             query,
             p::updated_at,
             p::id,
             descending,
-            after
-                .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-                .transpose()?
+            super::after_time(after)?
         ),
     };
     let rows: Vec<ParticipantRow> = query.limit(page.limit + 1).load(conn)?;
@@ -302,60 +298,7 @@ fn participant(
     }
 }
 
-impl Archivable for Participant {
-    type Id = ParticipantId;
-    const KIND: &'static str = "participant";
-
-    fn touch(conn: &mut DbConn, id: ParticipantId) -> QueryResult<usize> {
-        use participants::dsl as p;
-        diesel::update(p::participants.find(id.to_string()))
-            .set(p::version.eq(p::version))
-            .execute(conn)
-    }
-
-    fn load(conn: &mut DbConn, id: ParticipantId) -> Result<Self> {
-        get(conn, id)
-    }
-
-    fn store_archived(
-        conn: &mut DbConn,
-        id: ParticipantId,
-        archived_at: Option<NaiveDateTime>,
-        updated_at: NaiveDateTime,
-        version: i64,
-    ) -> QueryResult<usize> {
-        use participants::dsl as p;
-        diesel::update(p::participants.find(id.to_string()))
-            .set((
-                p::archived_at.eq(archived_at),
-                p::updated_at.eq(updated_at),
-                p::version.eq(version),
-            ))
-            .execute(conn)
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn stamped(
-        self,
-        archived_at: Option<DateTime<Utc>>,
-        updated_at: DateTime<Utc>,
-        version: i64,
-    ) -> Self {
-        Participant {
-            archived_at,
-            updated_at,
-            version,
-            ..self
-        }
-    }
-}
+archivable!(Participant, ParticipantId, participants, "participant");
 
 /// A partner-side participant's enterprise must exist and be live.
 fn check_enterprise(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<()> {

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::lifecycle::{self, Archivable};
+use super::lifecycle::{self, archivable};
 use super::schema::{
     enterprises, internship_bases, order_classes, participants, visit_enterprises,
     visit_internship_bases, visit_order_classes, visit_participants, visits,
@@ -184,11 +184,7 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
     }
     let page = &filter.page;
     let descending = page.sort.descending;
-    let after = page
-        .after
-        .as_ref()
-        .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
-        .transpose()?;
+    let after = super::after_time(page.after.as_ref())?;
     let query = match page.sort.key {
         VisitSort::StartsAt => keyset!(query, v::starts_at, v::id, descending, after),
         VisitSort::CreatedAt => keyset!(query, v::created_at, v::id, descending, after),
@@ -642,57 +638,4 @@ impl VisitRow {
     }
 }
 
-impl Archivable for Visit {
-    type Id = VisitId;
-    const KIND: &'static str = "visit";
-
-    fn touch(conn: &mut DbConn, id: VisitId) -> QueryResult<usize> {
-        use visits::dsl as v;
-        diesel::update(v::visits.find(id.to_string()))
-            .set(v::version.eq(v::version))
-            .execute(conn)
-    }
-
-    fn load(conn: &mut DbConn, id: VisitId) -> Result<Self> {
-        get(conn, id)
-    }
-
-    fn store_archived(
-        conn: &mut DbConn,
-        id: VisitId,
-        archived_at: Option<NaiveDateTime>,
-        updated_at: NaiveDateTime,
-        version: i64,
-    ) -> QueryResult<usize> {
-        use visits::dsl as v;
-        diesel::update(v::visits.find(id.to_string()))
-            .set((
-                v::archived_at.eq(archived_at),
-                v::updated_at.eq(updated_at),
-                v::version.eq(version),
-            ))
-            .execute(conn)
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn archived_at(&self) -> Option<DateTime<Utc>> {
-        self.archived_at
-    }
-
-    fn stamped(
-        self,
-        archived_at: Option<DateTime<Utc>>,
-        updated_at: DateTime<Utc>,
-        version: i64,
-    ) -> Self {
-        Visit {
-            archived_at,
-            updated_at,
-            version,
-            ..self
-        }
-    }
-}
+archivable!(Visit, VisitId, visits, "visit");
