@@ -7,6 +7,7 @@ mod lifecycle;
 pub mod order_classes;
 pub mod participants;
 mod references;
+pub mod reports;
 pub mod schema;
 pub mod visits;
 
