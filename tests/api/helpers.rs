@@ -120,6 +120,7 @@ fn database_url(server: &str, database: &str) -> String {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    database_url: String,
     _database: TestDatabase,
 }
 
@@ -200,6 +201,7 @@ impl Response {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let (database, url) = TestDatabase::create(backend);
+        let database_url = url.clone();
         let settings = Settings {
             database: DatabaseUrl::parse(&url),
             bind: "127.0.0.1:0".into(),
@@ -217,8 +219,36 @@ impl TestApp {
         TestApp {
             address,
             client: reqwest::Client::new(),
+            database_url,
             _database: database,
         }
+    }
+
+    /// Puts an enterprise, order class or internship base at `stage` since `days_ago`
+    /// days, straight in the database: the API moves stages only through transitions,
+    /// and reports need items that have sat at a stage for a while.
+    pub fn set_stage(&self, kind: &str, id: &str, stage: &str, days_ago: i64) {
+        use diesel::r2d2::ManageConnection;
+        use diesel::{ExpressionMethods, QueryDsl};
+        use liaison::db::schema::{enterprises as e, internship_bases as ib, order_classes as oc};
+        let changed_at = (chrono::Utc::now() - chrono::Duration::days(days_ago)).naive_utc();
+        let mut conn = liaison::db::ConnectionManager::new(DatabaseUrl::parse(&self.database_url))
+            .connect()
+            .expect("test database connection");
+        let id = id.to_string();
+        let updated = match kind {
+            "enterprise" => diesel::update(e::table.find(id))
+                .set((e::stage.eq(stage), e::stage_changed_at.eq(changed_at)))
+                .execute(&mut conn),
+            "order_class" => diesel::update(oc::table.find(id))
+                .set((oc::stage.eq(stage), oc::stage_changed_at.eq(changed_at)))
+                .execute(&mut conn),
+            "internship_base" => diesel::update(ib::table.find(id))
+                .set((ib::stage.eq(stage), ib::stage_changed_at.eq(changed_at)))
+                .execute(&mut conn),
+            other => panic!("no stage on {other}"),
+        };
+        assert_eq!(updated.expect("stage set"), 1, "{kind} not found");
     }
 
     /// Sends a request; `body` is sent as JSON when given.

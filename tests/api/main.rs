@@ -12,4 +12,5 @@ mod internship_bases;
 mod openapi;
 mod order_classes;
 mod participants;
+mod reports;
 mod visits;
