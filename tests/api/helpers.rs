@@ -228,10 +228,15 @@ impl TestApp {
     /// days, straight in the database: the API moves stages only through transitions,
     /// and reports need items that have sat at a stage for a while.
     pub fn set_stage(&self, kind: &str, id: &str, stage: &str, days_ago: i64) {
+        use chrono::SubsecRound;
         use diesel::r2d2::ManageConnection;
         use diesel::{ExpressionMethods, QueryDsl};
         use liaison::db::schema::{enterprises as e, internship_bases as ib, order_classes as oc};
-        let changed_at = (chrono::Utc::now() - chrono::Duration::days(days_ago)).naive_utc();
+        // Microseconds, as the app writes them: a finer stored time would sort after
+        // the cursor made from it, and SQLite compares the text.
+        let changed_at = (chrono::Utc::now() - chrono::Duration::days(days_ago))
+            .trunc_subsecs(6)
+            .naive_utc();
         let mut conn = liaison::db::ConnectionManager::new(DatabaseUrl::parse(&self.database_url))
             .connect()
             .expect("test database connection");
