@@ -8,6 +8,7 @@ mod lifecycle;
 pub mod order_classes;
 pub mod participants;
 mod references;
+pub mod reports;
 pub mod schema;
 pub mod transitions;
 pub mod visits;

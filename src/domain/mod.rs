@@ -11,6 +11,7 @@ pub mod name;
 pub mod order_class;
 pub mod page;
 pub mod participant;
+pub mod report;
 pub mod stage;
 pub mod stage_machine;
 pub mod transition;

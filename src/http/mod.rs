@@ -9,6 +9,7 @@ pub mod internship_bases;
 pub mod middleware;
 pub mod order_classes;
 pub mod participants;
+pub mod reports;
 pub mod resource;
 mod transitions;
 pub mod visits;
@@ -113,6 +114,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PATCH "/api/v1/agreements/{id}" => resource::update::<Agreement>),
         endpoint!(DELETE "/api/v1/agreements/{id}" => resource::archive::<Agreement>),
         endpoint!(POST "/api/v1/agreements/{id}/restore" => resource::restore::<Agreement>),
+        endpoint!(GET "/api/v1/reports/pipeline" => reports::pipeline),
+        endpoint!(GET "/api/v1/reports/stalled" => reports::stalled),
+        endpoint!(GET "/api/v1/reports/expiring" => reports::expiring),
+        endpoint!(GET "/api/v1/reports/activity" => reports::activity),
     ]
 }
 

@@ -229,6 +229,38 @@ impl TestApp {
         &self.database_url
     }
 
+    /// Puts an enterprise, order class or internship base at `stage` since `days_ago`
+    /// days, straight in the database: the API moves stages only through transitions,
+    /// and reports need items that have sat at a stage for a while.
+    pub fn set_stage(&self, kind: &str, id: &str, stage: &str, days_ago: i64) {
+        use chrono::SubsecRound;
+        use diesel::r2d2::ManageConnection;
+        use diesel::{ExpressionMethods, QueryDsl};
+        use liaison::db::schema::{enterprises as e, internship_bases as ib, order_classes as oc};
+        // Microseconds, as the app writes them: a finer stored time would sort after
+        // the cursor made from it, and SQLite compares the text.
+        let changed_at = (chrono::Utc::now() - chrono::Duration::days(days_ago))
+            .trunc_subsecs(6)
+            .naive_utc();
+        let mut conn = liaison::db::ConnectionManager::new(DatabaseUrl::parse(&self.database_url))
+            .connect()
+            .expect("test database connection");
+        let id = id.to_string();
+        let updated = match kind {
+            "enterprise" => diesel::update(e::table.find(id))
+                .set((e::stage.eq(stage), e::stage_changed_at.eq(changed_at)))
+                .execute(&mut conn),
+            "order_class" => diesel::update(oc::table.find(id))
+                .set((oc::stage.eq(stage), oc::stage_changed_at.eq(changed_at)))
+                .execute(&mut conn),
+            "internship_base" => diesel::update(ib::table.find(id))
+                .set((ib::stage.eq(stage), ib::stage_changed_at.eq(changed_at)))
+                .execute(&mut conn),
+            other => panic!("no stage on {other}"),
+        };
+        assert_eq!(updated.expect("stage set"), 1, "{kind} not found");
+    }
+
     /// Sends a request; `body` is sent as JSON when given.
     pub async fn request(
         &self,

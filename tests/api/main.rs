@@ -12,6 +12,7 @@ mod internship_bases;
 mod openapi;
 mod order_classes;
 mod participants;
+mod reports;
 mod seed;
 mod transitions;
 mod visits;

@@ -1,0 +1,671 @@
+//! `/api/v1/reports/*`: each report against figures worked out by hand from a small
+//! data set built through the API (stages set in the database, as the API cannot
+//! move them yet).
+
+use chrono::{Days, Duration, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::{backend_tests, id_of, pairs, sorted, TestApp};
+
+backend_tests!(
+    pipeline_counts_every_stage_of_every_kind,
+    stalled_lists_items_neither_moved_nor_visited,
+    expiring_lists_agreements_ending_soon_with_renewals,
+    activity_counts_visits_per_month_direction_and_enterprise,
+    reports_reject_bad_parameters,
+);
+
+const CHEMICALS: &str = "Chemicals and new materials";
+
+/// The Carbonbay park with two member companies in Shanghai, a software company in
+/// Zhejiang, and an archived former partner.
+struct World {
+    park: String,
+    mitsui: String,
+    dr: String,
+    hz: String,
+    old: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let park = id_of(
+        &app.enterprise(json!({
+            "name": "Shanghai Carbonbay Industrial Park", "kind": "industrial_park",
+            "industry": CHEMICALS, "region": "Shanghai"
+        }))
+        .await,
+    );
+    let member = |name: &str| json!({"name": name, "parent_id": park, "industry": CHEMICALS, "region": "Shanghai"});
+    let mitsui = id_of(&app.enterprise(member("Mitsui Chemical")).await);
+    let dr = id_of(&app.enterprise(member("DR New Materials")).await);
+    let hz = id_of(
+        &app.enterprise(json!({
+            "name": "Hangzhou Software Co", "industry": "Software", "region": "Zhejiang"
+        }))
+        .await,
+    );
+    let old = id_of(
+        &app.enterprise(json!({
+            "name": "Old Partner", "industry": "Software", "region": "Zhejiang"
+        }))
+        .await,
+    );
+    app.delete(&format!("/api/v1/enterprises/{old}"))
+        .await
+        .expect(200);
+    World {
+        park,
+        mitsui,
+        dr,
+        hz,
+        old,
+    }
+}
+
+/// An RFC 3339 time `days` days ago.
+fn ago(days: i64) -> String {
+    (Utc::now() - Duration::days(days)).to_rfc3339()
+}
+
+/// Today (UTC) moved by `offset` days, as the API writes dates.
+fn day(offset: i64) -> String {
+    let today = Utc::now().date_naive();
+    let moved = if offset >= 0 {
+        today.checked_add_days(Days::new(offset.unsigned_abs()))
+    } else {
+        today.checked_sub_days(Days::new(offset.unsigned_abs()))
+    };
+    moved.expect("date in range").to_string()
+}
+
+async fn visit(app: &TestApp, starts_at: &str, direction: &str, enterprises: &[&str]) -> String {
+    let body = json!({
+        "title": format!("Visit of {starts_at}"),
+        "starts_at": starts_at,
+        "direction": direction,
+        "status": "held",
+        "enterprise_ids": enterprises,
+    });
+    id_of(&app.post("/api/v1/visits", &body).await.expect(201).body)
+}
+
+fn counts(list: [i64; 6]) -> Value {
+    json!({
+        "intention": list[0], "negotiation": list[1], "agreement": list[2],
+        "implementation": list[3], "completed": list[4], "terminated": list[5],
+    })
+}
+
+async fn pipeline_counts_every_stage_of_every_kind(app: TestApp) {
+    let w = world(&app).await;
+    let mitsui_class = app
+        .order_class(json!({"enterprise_id": w.mitsui, "name": "Process Technology 2027"}))
+        .await;
+    let hz_class = app
+        .order_class(json!({"enterprise_id": w.hz, "name": "Software Testing 2027"}))
+        .await;
+    let gone_class = app
+        .order_class(json!({"enterprise_id": w.hz, "name": "Cancelled Class"}))
+        .await;
+    app.delete(&format!("/api/v1/order-classes/{}", id_of(&gone_class)))
+        .await
+        .expect(200);
+    let dr_base = app
+        .internship_base(json!({"enterprise_id": w.dr, "name": "DR Plant Base"}))
+        .await;
+    app.internship_base(json!({"enterprise_id": w.park, "name": "Joint Training Base"}))
+        .await;
+    app.set_stage("enterprise", &w.mitsui, "negotiation", 1);
+    app.set_stage("enterprise", &w.hz, "agreement", 1);
+    app.set_stage("order_class", &id_of(&mitsui_class), "implementation", 1);
+    app.set_stage("order_class", &id_of(&hz_class), "terminated", 1);
+    app.set_stage("internship_base", &id_of(&dr_base), "negotiation", 1);
+
+    let all = app.get("/api/v1/reports/pipeline").await.expect(200).body;
+    assert_eq!(
+        all,
+        json!({
+            "enterprises": counts([2, 1, 1, 0, 0, 0]),
+            "order_classes": counts([0, 0, 0, 1, 0, 1]),
+            "internship_bases": counts([1, 1, 0, 0, 0, 0]),
+        })
+    );
+
+    let archived_too = app
+        .get("/api/v1/reports/pipeline?include_archived=true")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(archived_too["enterprises"], counts([3, 1, 1, 0, 0, 0]));
+    assert_eq!(archived_too["order_classes"], counts([1, 0, 0, 1, 0, 1]));
+
+    let park = app
+        .get(&format!("/api/v1/reports/pipeline?park_id={}", w.park))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        park,
+        json!({
+            "enterprises": counts([2, 1, 0, 0, 0, 0]),
+            "order_classes": counts([0, 0, 0, 1, 0, 0]),
+            "internship_bases": counts([1, 1, 0, 0, 0, 0]),
+        })
+    );
+
+    // A member's id selects that member alone (it has no members of its own).
+    let member = app
+        .get(&format!("/api/v1/reports/pipeline?park_id={}", w.mitsui))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(member["enterprises"], counts([0, 1, 0, 0, 0, 0]));
+
+    for query in [
+        "industry=Software",
+        "region=%20Zhejiang%20",
+        "industry=Software&region=Zhejiang",
+    ] {
+        let software = app
+            .get(&format!("/api/v1/reports/pipeline?{query}"))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(
+            software,
+            json!({
+                "enterprises": counts([0, 0, 1, 0, 0, 0]),
+                "order_classes": counts([0, 0, 0, 0, 0, 1]),
+                "internship_bases": counts([0, 0, 0, 0, 0, 0]),
+            }),
+            "{query}"
+        );
+    }
+    let nobody = app
+        .get("/api/v1/reports/pipeline?industry=Software&region=Shanghai")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(nobody["enterprises"], counts([0; 6]));
+}
+
+/// The ids of the items of a stalled page, in order.
+fn stalled_ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
+async fn stalled_lists_items_neither_moved_nor_visited(app: TestApp) {
+    let w = world(&app).await;
+    let mitsui_class = id_of(
+        &app.order_class(json!({"enterprise_id": w.mitsui, "name": "Process Technology 2027"}))
+            .await,
+    );
+    let dr_base = id_of(
+        &app.internship_base(json!({"enterprise_id": w.dr, "name": "DR Plant Base"}))
+            .await,
+    );
+    app.internship_base(json!({"enterprise_id": w.park, "name": "Joint Training Base"}))
+        .await;
+    app.set_stage("enterprise", &w.park, "intention", 100);
+    app.set_stage("enterprise", &w.mitsui, "negotiation", 100);
+    app.set_stage("enterprise", &w.dr, "negotiation", 10);
+    app.set_stage("enterprise", &w.hz, "agreement", 200);
+    app.set_stage("enterprise", &w.old, "intention", 110);
+    app.set_stage("order_class", &mitsui_class, "implementation", 100);
+    app.set_stage("internship_base", &dr_base, "negotiation", 100);
+
+    // Mitsui was visited 30 days ago; the park and DR 90 days ago; Hangzhou only in a
+    // visit since archived, and the park has a visit planned in the future.
+    visit(&app, &ago(30), "inbound", &[&w.mitsui]).await;
+    let delegation_at = ago(90);
+    visit(&app, &delegation_at, "outbound", &[&w.park, &w.dr]).await;
+    let archived = visit(&app, &ago(20), "online", &[&w.hz]).await;
+    app.delete(&format!("/api/v1/visits/{archived}"))
+        .await
+        .expect(200);
+    let planned = json!({
+        "title": "Next delegation", "starts_at": (Utc::now() + Duration::days(5)).to_rfc3339(),
+        "direction": "inbound", "status": "planned", "enterprise_ids": [w.park],
+    });
+    app.post("/api/v1/visits", &planned).await.expect(201);
+
+    let page = app.get("/api/v1/reports/stalled").await.expect(200).body;
+    assert_eq!(stalled_ids(&page), [w.hz.clone(), w.park.clone()]);
+    let hz = &page["items"][0];
+    assert_eq!(hz["kind"], "enterprise");
+    assert_eq!(hz["name"], "Hangzhou Software Co");
+    assert_eq!(
+        hz["enterprise"],
+        json!({"id": w.hz, "name": "Hangzhou Software Co"})
+    );
+    assert_eq!(hz["stage"], "agreement");
+    assert_eq!(hz["last_visit_at"], Value::Null);
+    let last = page["items"][1]["last_visit_at"]
+        .as_str()
+        .expect("the park's last visit");
+    let last = chrono::DateTime::parse_from_rfc3339(last).expect("time");
+    let expected = chrono::DateTime::parse_from_rfc3339(&delegation_at).expect("time");
+    assert!(
+        (last - expected).num_milliseconds().abs() < 1,
+        "{last} vs {expected}"
+    );
+    assert!(page["next_cursor"].is_null());
+
+    // Paged one at a time, the same items in the same order.
+    let paged = app.collect_ids("/api/v1/reports/stalled?limit=1").await;
+    assert_eq!(paged, [w.hz.clone(), w.park.clone()]);
+
+    let with_archived = app
+        .get("/api/v1/reports/stalled?include_archived=true")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        stalled_ids(&with_archived),
+        [w.hz.clone(), w.old.clone(), w.park.clone()]
+    );
+
+    // Over 95 days the park's visit 90 days ago counts.
+    let longer = app
+        .get("/api/v1/reports/stalled?days=95")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(stalled_ids(&longer), vec![w.hz.clone()]);
+    let in_park = app
+        .get(&format!("/api/v1/reports/stalled?park_id={}", w.park))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(stalled_ids(&in_park), vec![w.park.clone()]);
+    let software = app
+        .get("/api/v1/reports/stalled?industry=Software&region=Zhejiang")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(stalled_ids(&software), vec![w.hz.clone()]);
+
+    // Mitsui's class sits at its stage, but Mitsui was visited 30 days ago.
+    let classes = app
+        .get("/api/v1/reports/stalled?kind=order_class")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(stalled_ids(&classes), Vec::<String>::new());
+    let classes = app
+        .get("/api/v1/reports/stalled?kind=order_class&days=20")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(stalled_ids(&classes), vec![mitsui_class.clone()]);
+    assert_eq!(
+        classes["items"][0]["enterprise"],
+        json!({"id": w.mitsui, "name": "Mitsui Chemical"})
+    );
+    assert_eq!(classes["items"][0]["kind"], "order_class");
+
+    let bases = app
+        .get("/api/v1/reports/stalled?kind=internship_base")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(stalled_ids(&bases), vec![dr_base.clone()]);
+    assert_eq!(bases["items"][0]["stage"], "negotiation");
+    assert!(bases["items"][0]["last_visit_at"].is_string());
+
+    // Final stages are never stalled.
+    app.set_stage("enterprise", &w.hz, "terminated", 200);
+    let page = app.get("/api/v1/reports/stalled").await.expect(200).body;
+    assert_eq!(stalled_ids(&page), vec![w.park.clone()]);
+}
+
+async fn agreement(app: &TestApp, body: Value) -> String {
+    id_of(&app.agreement(body).await)
+}
+
+async fn expiring_lists_agreements_ending_soon_with_renewals(app: TestApp) {
+    let w = world(&app).await;
+    let mitsui_class = id_of(
+        &app.order_class(json!({"enterprise_id": w.mitsui, "name": "Process Technology 2027"}))
+            .await,
+    );
+    let dr_base = id_of(
+        &app.internship_base(json!({"enterprise_id": w.dr, "name": "DR Plant Base"}))
+            .await,
+    );
+    let framework = |enterprise: &str, from: i64, until: i64| {
+        json!({
+            "enterprise_id": enterprise, "title": "Framework Cooperation Agreement",
+            "kind": "framework", "valid_from": day(from), "valid_until": day(until),
+        })
+    };
+    // The park's framework ends in 30 days and is renewed from day 31.
+    let park_old = agreement(&app, {
+        let mut body = framework(&w.park, -300, 30);
+        body["number"] = json!("CBIP-XY-2025-01");
+        body
+    })
+    .await;
+    let park_new = agreement(&app, framework(&w.park, 31, 400)).await;
+    // Mitsui's class agreement ends in 10 days; a later agreement that covers no
+    // class is no renewal of it.
+    let class_deal = agreement(
+        &app,
+        json!({
+            "enterprise_id": w.mitsui, "title": "Order Class Agreement", "kind": "order_class",
+            "order_class_id": mitsui_class, "valid_from": day(-100), "valid_until": day(10),
+        }),
+    )
+    .await;
+    agreement(
+        &app,
+        json!({
+            "enterprise_id": w.mitsui, "title": "Order Class Letter", "kind": "order_class",
+            "valid_from": day(-10), "valid_until": day(500),
+        }),
+    )
+    .await;
+    // Hangzhou's framework ends in 60 days; an older, longer one is no renewal.
+    let hz_deal = agreement(&app, framework(&w.hz, -100, 60)).await;
+    agreement(&app, framework(&w.hz, -200, 1000)).await;
+    // DR's base agreement ends in 200 days.
+    let base_deal = agreement(
+        &app,
+        json!({
+            "enterprise_id": w.dr, "title": "Internship Base Agreement", "kind": "internship_base",
+            "internship_base_id": dr_base, "valid_from": day(-10), "valid_until": day(200),
+        }),
+    )
+    .await;
+    // Expired, not yet in force, and archived ones.
+    agreement(&app, framework(&w.dr, -100, -1)).await;
+    agreement(&app, framework(&w.mitsui, 5, 20)).await;
+    let archived = agreement(
+        &app,
+        json!({
+            "enterprise_id": w.park, "title": "Visit Memorandum", "kind": "other",
+            "valid_from": day(-10), "valid_until": day(5),
+        }),
+    )
+    .await;
+    app.delete(&format!("/api/v1/agreements/{archived}"))
+        .await
+        .expect(200);
+
+    let page = app.get("/api/v1/reports/expiring").await.expect(200).body;
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| id_of(&i["agreement"]))
+            .collect()
+    };
+    assert_eq!(
+        ids(&page),
+        [class_deal.clone(), park_old.clone(), hz_deal.clone()]
+    );
+    assert_eq!(
+        page["items"][0],
+        json!({
+            "agreement": {
+                "id": class_deal, "title": "Order Class Agreement", "number": null,
+                "kind": "order_class", "valid_until": day(10),
+            },
+            "enterprise": {"id": w.mitsui, "name": "Mitsui Chemical"},
+            "order_class": {"id": mitsui_class, "name": "Process Technology 2027"},
+            "internship_base": null,
+            "replaced_by": null,
+        })
+    );
+    assert_eq!(page["items"][1]["replaced_by"], json!(park_new));
+    assert_eq!(page["items"][1]["agreement"]["number"], "CBIP-XY-2025-01");
+    assert_eq!(
+        page["items"][1]["enterprise"]["name"],
+        "Shanghai Carbonbay Industrial Park"
+    );
+    assert_eq!(page["items"][2]["replaced_by"], Value::Null);
+
+    let paged = {
+        let mut all = Vec::new();
+        let mut path = "/api/v1/reports/expiring?limit=2".to_string();
+        loop {
+            let page = app.get(&path).await.expect(200).body;
+            all.extend(ids(&page));
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("/api/v1/reports/expiring?limit=2&cursor={c}"),
+                None => break all,
+            }
+        }
+    };
+    assert_eq!(paged, ids(&page));
+
+    let year = app
+        .get("/api/v1/reports/expiring?within=365")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        ids(&year),
+        [
+            class_deal.clone(),
+            park_old.clone(),
+            hz_deal.clone(),
+            base_deal.clone()
+        ]
+    );
+    assert_eq!(
+        year["items"][3]["internship_base"],
+        json!({"id": dr_base, "name": "DR Plant Base"})
+    );
+    let archived_too = app
+        .get("/api/v1/reports/expiring?include_archived=true")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(ids(&archived_too)[0], archived);
+    assert_eq!(ids(&archived_too).len(), 4);
+    let park = app
+        .get(&format!("/api/v1/reports/expiring?park_id={}", w.park))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(ids(&park), [class_deal.clone(), park_old.clone()]);
+    let software = app
+        .get("/api/v1/reports/expiring?industry=Software")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(ids(&software), vec![hz_deal.clone()]);
+    let soon = app
+        .get("/api/v1/reports/expiring?within=10")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(ids(&soon), vec![class_deal.clone()]);
+}
+
+async fn activity_counts_visits_per_month_direction_and_enterprise(app: TestApp) {
+    let w = world(&app).await;
+    visit(
+        &app,
+        "2025-03-10T02:00:00Z",
+        "inbound",
+        &[&w.park, &w.mitsui],
+    )
+    .await;
+    visit(&app, "2025-03-20T02:00:00Z", "outbound", &[&w.mitsui]).await;
+    visit(&app, "2025-05-01T02:00:00Z", "online", &[&w.hz]).await;
+    visit(&app, "2025-05-31T23:30:00Z", "inbound", &[&w.hz]).await;
+    // On `to`: outside the period.
+    visit(&app, "2025-06-01T00:00:00Z", "inbound", &[&w.park]).await;
+    let archived = visit(&app, "2025-04-05T02:00:00Z", "outbound", &[&w.hz]).await;
+    app.delete(&format!("/api/v1/visits/{archived}"))
+        .await
+        .expect(200);
+    let period = "from=2025-03-01&to=2025-06-01";
+
+    let months = app
+        .get(&format!("/api/v1/reports/activity?{period}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        months,
+        json!({
+            "group": "month", "from": "2025-03-01", "to": "2025-06-01",
+            "items": [
+                {"month": "2025-03", "visits": 2},
+                {"month": "2025-04", "visits": 0},
+                {"month": "2025-05", "visits": 2},
+            ],
+        })
+    );
+    let with_archived = app
+        .get(&format!(
+            "/api/v1/reports/activity?{period}&include_archived=true"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        with_archived["items"][1],
+        json!({"month": "2025-04", "visits": 1})
+    );
+    let park = app
+        .get(&format!(
+            "/api/v1/reports/activity?{period}&park_id={}",
+            w.park
+        ))
+        .await
+        .expect(200)
+        .body;
+    let visits: Vec<i64> = park["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["visits"].as_i64().expect("count"))
+        .collect();
+    assert_eq!(visits, [2, 0, 0]);
+
+    let directions = app
+        .get(&format!(
+            "/api/v1/reports/activity?{period}&group=direction"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        directions["items"],
+        json!([
+            {"direction": "inbound", "visits": 2},
+            {"direction": "online", "visits": 1},
+            {"direction": "outbound", "visits": 1},
+        ])
+    );
+    let software = app
+        .get(&format!(
+            "/api/v1/reports/activity?{period}&group=direction&industry=Software"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        software["items"],
+        json!([{"direction": "inbound", "visits": 1}, {"direction": "online", "visits": 1}])
+    );
+
+    let per_enterprise = app
+        .get(&format!(
+            "/api/v1/reports/activity?{period}&group=enterprise"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        per_enterprise["items"],
+        json!([
+            {"enterprise": {"id": w.hz, "name": "Hangzhou Software Co"}, "visits": 2},
+            {"enterprise": {"id": w.mitsui, "name": "Mitsui Chemical"}, "visits": 2},
+            {"enterprise": {"id": w.park, "name": "Shanghai Carbonbay Industrial Park"}, "visits": 1},
+        ])
+    );
+
+    // By default the last twelve calendar months, this one included.
+    let recent = app.get("/api/v1/reports/activity").await.expect(200).body;
+    assert_eq!(recent["items"].as_array().expect("items").len(), 12);
+    let this_month = Utc::now().date_naive().format("%Y-%m").to_string();
+    assert_eq!(
+        recent["items"][11],
+        json!({"month": this_month, "visits": 0})
+    );
+}
+
+async fn reports_reject_bad_parameters(app: TestApp) {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        ("pipeline?page=2", &[("page", "unknown_parameter")]),
+        ("pipeline?park_id=carbonbay", &[("park_id", "invalid_id")]),
+        (
+            "pipeline?include_archived=maybe",
+            &[("include_archived", "invalid_boolean")],
+        ),
+        ("stalled?days=0", &[("days", "out_of_range")]),
+        (
+            "stalled?days=3651&kind=visit",
+            &[("days", "out_of_range"), ("kind", "invalid_enum")],
+        ),
+        (
+            "stalled?limit=0&cursor=%25%25",
+            &[("limit", "out_of_range"), ("cursor", "invalid_cursor")],
+        ),
+        ("stalled?sort=name", &[("sort", "unknown_parameter")]),
+        ("expiring?within=ninety", &[("within", "out_of_range")]),
+        (
+            "expiring?within=4000&park_id=1",
+            &[("within", "out_of_range"), ("park_id", "invalid_id")],
+        ),
+        ("activity?group=week", &[("group", "invalid_enum")]),
+        ("activity?from=2025-02-30", &[("from", "invalid_date")]),
+        (
+            "activity?from=2025-06-01&to=2025-03-01",
+            &[("to", "before_from")],
+        ),
+        (
+            "activity?from=2000-01-01&to=2025-01-01",
+            &[("to", "out_of_range")],
+        ),
+        ("activity?days=30", &[("days", "unknown_parameter")]),
+    ];
+    for (query, expected) in cases {
+        let errors = app
+            .get(&format!("/api/v1/reports/{query}"))
+            .await
+            .field_errors(400);
+        assert_eq!(sorted(errors), pairs(expected), "{query}");
+    }
+    // A cursor from the other paged report continues a different order.
+    let stalled_cursor = json!({"s": "stage_changed_at", "v": "2026-01-01T00:00:00", "i": "x"});
+    let encoded = base64_url(&stalled_cursor.to_string());
+    let errors = app
+        .get(&format!("/api/v1/reports/expiring?cursor={encoded}"))
+        .await
+        .field_errors(400);
+    assert_eq!(errors, pairs(&[("cursor", "cursor_mismatch")]));
+    // A cursor whose value was tampered with.
+    let tampered = base64_url(&json!({"s": "valid_until", "v": "soon", "i": "x"}).to_string());
+    let errors = app
+        .get(&format!("/api/v1/reports/expiring?cursor={tampered}"))
+        .await
+        .field_errors(400);
+    assert_eq!(errors, pairs(&[("cursor", "invalid_cursor")]));
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    URL_SAFE_NO_PAD.encode(text)
+}
