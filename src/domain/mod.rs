@@ -13,6 +13,7 @@ pub mod page;
 pub mod participant;
 pub mod stage;
 pub mod stage_machine;
+pub mod timeline;
 pub mod transition;
 pub mod visit;
 
