@@ -9,6 +9,7 @@ pub mod order_classes;
 pub mod participants;
 mod references;
 pub mod schema;
+pub mod timeline;
 pub mod transitions;
 pub mod visits;
 

@@ -13,5 +13,6 @@ mod openapi;
 mod order_classes;
 mod participants;
 mod seed;
+mod timeline;
 mod transitions;
 mod visits;
