@@ -9,8 +9,8 @@ use diesel::sql_types::{BigInt, Integer};
 use std::collections::HashSet;
 
 use super::schema::{
-    agreements, enterprises, internship_bases, order_classes, participants, visit_enterprises,
-    visit_internship_bases, visit_order_classes, visit_participants, visits,
+    agreements, enterprises, internship_bases, order_classes, participants, stage_transitions,
+    visit_enterprises, visit_internship_bases, visit_order_classes, visit_participants, visits,
 };
 use super::DbConn;
 
@@ -177,6 +177,23 @@ pub struct VisitInternshipBaseRow {
     pub internship_base_id: String,
 }
 
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = stage_transitions, treat_none_as_default_value = false)]
+pub struct StageTransitionRow {
+    pub id: String,
+    pub subject_kind: &'static str,
+    pub subject_id: String,
+    pub enterprise_id: String,
+    pub from_stage: Option<&'static str>,
+    pub to_stage: &'static str,
+    pub occurred_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub actor: Option<String>,
+    pub note: Option<String>,
+    pub visit_id: Option<String>,
+    pub agreement_id: Option<String>,
+}
+
 /// A row type that can be inserted many at a time.
 pub trait BulkRow: Sized {
     /// Columns each row binds, to size SQLite statements under the bind limit.
@@ -227,6 +244,7 @@ bulk_row!(VisitEnterpriseRow, visit_enterprises::table, 3);
 bulk_row!(VisitParticipantRow, visit_participants::table, 4);
 bulk_row!(VisitOrderClassRow, visit_order_classes::table, 2);
 bulk_row!(VisitInternshipBaseRow, visit_internship_bases::table, 2);
+bulk_row!(StageTransitionRow, stage_transitions::table, 12);
 
 /// Inserts `rows`: multi-row INSERTs sized under the bind limit on SQLite, one COPY
 /// on PostgreSQL. Returns the count; the caller owns the transaction.

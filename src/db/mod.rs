@@ -10,6 +10,7 @@ pub mod participants;
 mod references;
 pub mod reports;
 pub mod schema;
+pub mod timeline;
 pub mod transitions;
 pub mod visits;
 

@@ -14,6 +14,7 @@ pub mod participant;
 pub mod report;
 pub mod stage;
 pub mod stage_machine;
+pub mod timeline;
 pub mod transition;
 pub mod visit;
 

@@ -674,7 +674,7 @@ impl VisitFilter {
 
 /// A `from`/`to` bound: an RFC 3339 time, or a date (its start for `from`, the
 /// start of the next day for `to`, so that `to` includes the whole day).
-fn bound(
+pub(crate) fn bound(
     field: &str,
     raw: &str,
     end_of_day: bool,

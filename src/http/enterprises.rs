@@ -1,5 +1,6 @@
-//! `/api/v1/enterprises`: partner enterprises. `GET` (with `include=`) and `DELETE`
-//! (with `cascade=`) have handlers of their own; the rest are the shared ones.
+//! `/api/v1/enterprises`: partner enterprises. `GET` (with `include=`), `DELETE`
+//! (with `cascade=`) and the timeline have handlers of their own; the rest are the
+//! shared ones.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -22,6 +23,7 @@ use crate::domain::internship_base::InternshipBaseFilter;
 use crate::domain::order_class::OrderClassFilter;
 use crate::domain::page::{Embedded, Page};
 use crate::domain::participant::ParticipantFilter;
+use crate::domain::timeline::{TimelineFilter, TimelineParams};
 use crate::domain::visit::VisitFilter;
 use crate::domain::{DomainError, Precondition};
 
@@ -96,6 +98,21 @@ pub async fn get(
         })
         .await?;
     Ok(record(StatusCode::OK, view.enterprise.version, &view))
+}
+
+/// `GET /enterprises/{id}/timeline`: visits, stage moves and agreement dates, newest
+/// first, one page at a time.
+pub async fn timeline(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    params: web::Query<TimelineParams>,
+) -> Result<HttpResponse, ApiError> {
+    let id: EnterpriseId = parse_id(&id)?;
+    let filter = TimelineFilter::parse(&params)?;
+    let page = state
+        .run(move |conn| db::timeline::page(conn, id, &filter))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// `DELETE /enterprises/{id}?cascade=true`: archives the enterprise, and with

@@ -80,6 +80,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(POST "/api/v1/enterprises/{id}/restore" => resource::restore::<Enterprise>),
         endpoint!(GET "/api/v1/enterprises/{id}/transitions" => transitions::list::<Enterprise>),
         endpoint!(POST "/api/v1/enterprises/{id}/transitions" => transitions::create::<Enterprise>),
+        endpoint!(GET "/api/v1/enterprises/{id}/timeline" => enterprises::timeline),
         endpoint!(GET "/api/v1/participants" => resource::list::<Participant>),
         endpoint!(POST "/api/v1/participants" => resource::create::<Participant>),
         endpoint!(GET "/api/v1/participants/{id}" => resource::get::<Participant>),

@@ -13,16 +13,18 @@ use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 use super::{ensure_empty, Records, SeedError, Silent, Summary};
 use crate::db::bulk::{
     self, AgreementRow, EnterpriseRow, InternshipBaseRow, OrderClassRow, ParticipantRow,
-    VisitEnterpriseRow, VisitInternshipBaseRow, VisitOrderClassRow, VisitParticipantRow, VisitRow,
+    StageTransitionRow, VisitEnterpriseRow, VisitInternshipBaseRow, VisitOrderClassRow,
+    VisitParticipantRow, VisitRow,
 };
 use crate::db::{self, DbConn};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::enterprise::EnterpriseKind;
 use crate::domain::ids::{
-    AgreementId, EnterpriseId, InternshipBaseId, OrderClassId, ParticipantId, VisitId,
+    AgreementId, EnterpriseId, InternshipBaseId, OrderClassId, ParticipantId, TransitionId, VisitId,
 };
 use crate::domain::participant::Side;
 use crate::domain::stage::Stage;
+use crate::domain::stage_machine::SubjectKind;
 use crate::domain::visit::search_text;
 use crate::domain::{self, name};
 
@@ -65,7 +67,6 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         None,
         "chemicals and new materials",
         Some("91310000MA1K4C2D5"),
-        Stage::Intention,
         "Industrial park whose member companies include Mitsui Chemical and DR New Materials. \
          Its enterprises urgently need technical and skilled personnel who master new \
          technologies and new processes.",
@@ -76,7 +77,6 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         Some(&park),
         "chemicals",
         Some("91310000MA1K4C3E8"),
-        Stage::Intention,
         "Chemical company in Shanghai Carbonbay Industrial Park; its representatives joined \
          the park's visit of 29 November 2024.",
     )?;
@@ -86,7 +86,6 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         Some(&park),
         "new materials",
         Some("91310000MA1K4C4F0"),
-        Stage::Intention,
         "New-materials company in Shanghai Carbonbay Industrial Park; its representatives \
          joined the park's visit of 29 November 2024.",
     )?;
@@ -97,7 +96,6 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         None,
         "logistics",
         Some("91310000MA1K4D1G2"),
-        Stage::Agreement,
         "Invented for the demo: cold-chain warehousing and distribution; framework \
          agreement signed in 2025.",
     )?;
@@ -107,7 +105,6 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         None,
         "healthcare",
         Some("12310000425012768"),
-        Stage::Agreement,
         "Invented for the demo: general hospital sponsoring a nursing order class.",
     )?;
     let association = b.enterprise(
@@ -116,7 +113,6 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         None,
         "chemicals",
         Some("51310000MJ4K2B7L1"),
-        Stage::Intention,
         "Invented for the demo: industry association of fine-chemicals companies.",
     )?;
     let government = b.enterprise(
@@ -125,7 +121,6 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         None,
         "public administration",
         Some("11310000002417913"),
-        Stage::Negotiation,
         "Invented for the demo: district office that funds apprenticeship places.",
     )?;
     let machinery = b.enterprise(
@@ -134,7 +129,6 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         None,
         "equipment manufacturing",
         Some("91310000MA1K4E5J6"),
-        Stage::Negotiation,
         "Invented for the demo: precision machining; discussing apprenticeships.",
     )?;
 
@@ -270,7 +264,7 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         planned_size: 45,
         starts_on: Some(date(2025, 9, 1)?),
         ends_on: Some(date(2028, 6, 30)?),
-        stage: Stage::Agreement.as_str(),
+        enrolled_count: 42,
         description: Some("Invented for the demo.".into()),
         ..b.order_class_defaults()
     });
@@ -280,13 +274,12 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         location: Some("Binhai Cold Chain Logistics warehouse".into()),
         capacity: 30,
         positions: 6,
-        stage: Stage::Negotiation.as_str(),
         description: Some("Invented for the demo.".into()),
         ..b.internship_base_defaults()
     });
 
     // The evidence behind the two partners at `agreement`.
-    b.agreement(AgreementRow {
+    let framework = b.agreement(AgreementRow {
         enterprise_id: logistics.clone(),
         title: "School-Enterprise Cooperation Framework Agreement".into(),
         number: Some("XQHZ-2025-001".into()),
@@ -297,7 +290,7 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         notes: Some("Invented for the demo.".into()),
         ..b.agreement_defaults()
     });
-    b.agreement(AgreementRow {
+    let nursing_agreement = b.agreement(AgreementRow {
         enterprise_id: hospital.clone(),
         order_class_id: Some(nursing_class.clone()),
         title: "Nursing Order Class Agreement".into(),
@@ -311,7 +304,7 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
     });
 
     // The visit of 29 November 2024, 10:00–12:00 in Shanghai.
-    b.visit(
+    let park_visit = b.visit(
         VisitRow {
             title: "Shanghai Carbonbay Industrial Park visits to discuss joint training of talents"
                 .into(),
@@ -365,7 +358,7 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
     );
 
     // Other visits: held, cancelled and planned.
-    b.visit(
+    let cold_chain_visit = b.visit(
         VisitRow {
             title: "Site visit to Binhai Cold Chain Logistics and framework agreement signing"
                 .into(),
@@ -394,7 +387,7 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         &[],
         &[&cold_chain_base],
     );
-    b.visit(
+    let hospital_visit = b.visit(
         VisitRow {
             title: "Riverside People's Hospital: nursing order class agreement".into(),
             starts_at: instant("2025-05-20T01:30:00Z")?,
@@ -482,7 +475,137 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         &[],
         &[],
     );
+
+    // The stage history: the 29 November visit puts the order class and the base
+    // on record at `intention`; later visits and signed agreements move the other
+    // partners forward, so that every stage and report has something to show.
+    let park_visit_end = instant("2024-11-29T04:00:00Z")?;
+    b.move_to(Move {
+        note: Some(
+            "Preliminary cooperation intention on the order class and the talent training plan.",
+        ),
+        visit: Some(&park_visit),
+        ..Move::new(
+            SubjectKind::OrderClass,
+            &park_class,
+            &park,
+            Stage::Intention,
+            park_visit_end,
+        )
+    })?;
+    b.move_to(Move {
+        note: Some("Jointly built internship training base proposed by Dong Xiaodan."),
+        visit: Some(&park_visit),
+        ..Move::new(
+            SubjectKind::InternshipBase,
+            &park_base,
+            &park,
+            Stage::Intention,
+            park_visit_end,
+        )
+    })?;
+    let cold_chain_signed = instant("2025-03-12T08:30:00Z")?;
+    b.move_to(Move {
+        note: Some("Framework agreement signed during the site visit."),
+        visit: Some(&cold_chain_visit),
+        agreement: Some(&framework),
+        ..Move::new(
+            SubjectKind::Enterprise,
+            &logistics,
+            &logistics,
+            Stage::Agreement,
+            cold_chain_signed,
+        )
+    })?;
+    b.move_to(Move {
+        note: Some("Internship base for logistics students under negotiation."),
+        visit: Some(&cold_chain_visit),
+        ..Move::new(
+            SubjectKind::InternshipBase,
+            &cold_chain_base,
+            &logistics,
+            Stage::Negotiation,
+            cold_chain_signed,
+        )
+    })?;
+    let nursing_signed = instant("2025-05-20T03:00:00Z")?;
+    for (kind, subject) in [
+        (SubjectKind::Enterprise, &hospital),
+        (SubjectKind::OrderClass, &nursing_class),
+    ] {
+        b.move_to(Move {
+            note: Some("Nursing order class agreement signed for the 2025 cohort."),
+            visit: Some(&hospital_visit),
+            agreement: Some(&nursing_agreement),
+            ..Move::new(kind, subject, &hospital, Stage::Agreement, nursing_signed)
+        })?;
+    }
+    b.move_to(Move {
+        note: Some("42 students of the 2025 cohort enrolled; classes began."),
+        agreement: Some(&nursing_agreement),
+        ..Move::new(
+            SubjectKind::OrderClass,
+            &nursing_class,
+            &hospital,
+            Stage::Implementation,
+            instant("2025-09-01T01:00:00Z")?,
+        )
+    })?;
+    b.move_to(Move {
+        note: Some("Invented for the demo: apprenticeship talks by telephone."),
+        ..Move::new(
+            SubjectKind::Enterprise,
+            &machinery,
+            &machinery,
+            Stage::Negotiation,
+            instant("2025-07-08T06:00:00Z")?,
+        )
+    })?;
+    b.move_to(Move {
+        note: Some("Invented for the demo: the office asked for a funding proposal."),
+        ..Move::new(
+            SubjectKind::Enterprise,
+            &government,
+            &government,
+            Stage::Negotiation,
+            instant("2025-10-14T02:00:00Z")?,
+        )
+    })?;
     Ok(r)
+}
+
+/// One stage move of the demo's history. The first move of an item records the
+/// stage it was put on record at (no `from_stage`) when that is `intention`.
+struct Move<'a> {
+    kind: SubjectKind,
+    subject: &'a String,
+    enterprise: &'a String,
+    to: Stage,
+    occurred_at: NaiveDateTime,
+    note: Option<&'a str>,
+    visit: Option<&'a String>,
+    agreement: Option<&'a String>,
+}
+
+impl<'a> Move<'a> {
+    fn new(
+        kind: SubjectKind,
+        subject: &'a String,
+        enterprise: &'a String,
+        to: Stage,
+        occurred_at: NaiveDateTime,
+    ) -> Self {
+        Move {
+            kind,
+            subject,
+            enterprise,
+            to,
+            occurred_at,
+            note: None,
+            visit: None,
+            agreement: None,
+        }
+    }
 }
 
 /// Fills the columns every demo row shares (ids, keys, stamps).
@@ -500,7 +623,6 @@ impl Builder<'_> {
         parent: Option<&String>,
         industry: &str,
         code_body: Option<&str>,
-        stage: Stage,
         description: &str,
     ) -> Result<String, SeedError> {
         let credit_code = code_body
@@ -523,7 +645,7 @@ impl Builder<'_> {
             website: None,
             description: Some(description.into()),
             parent_id: parent.cloned(),
-            stage: stage.as_str(),
+            stage: Stage::Intention.as_str(),
             stage_changed_at: self.now,
             created_at: self.now,
             updated_at: self.now,
@@ -673,9 +795,11 @@ impl Builder<'_> {
         }
     }
 
-    fn agreement(&mut self, row: AgreementRow) {
+    fn agreement(&mut self, row: AgreementRow) -> String {
+        let id = row.id.clone();
         let title_key = name::key(&row.title);
         self.r.agreements.push(AgreementRow { title_key, ..row });
+        id
     }
 
     fn visit_defaults(&self) -> VisitRow {
@@ -707,7 +831,7 @@ impl Builder<'_> {
         participants: &[(&String, &'static str)],
         order_classes: &[&String],
         bases: &[&String],
-    ) {
+    ) -> String {
         let id = row.id.clone();
         let starts_at = row.starts_at;
         for enterprise in enterprises {
@@ -744,6 +868,62 @@ impl Builder<'_> {
             row.outcome.as_deref(),
         ]);
         self.r.visits.push(VisitRow { search_text, ..row });
+        id
+    }
+
+    /// Records a move and sets the item's `stage` and `stage_changed_at` to match,
+    /// as a transition through the API would. Items start at `intention`; a first
+    /// move to `intention` records how the item came on record.
+    fn move_to(&mut self, m: Move<'_>) -> Result<(), SeedError> {
+        let stage = match m.kind {
+            SubjectKind::Enterprise => self
+                .r
+                .enterprises
+                .iter_mut()
+                .find(|e| &e.id == m.subject)
+                .map(|e| (&mut e.stage, &mut e.stage_changed_at)),
+            SubjectKind::OrderClass => self
+                .r
+                .order_classes
+                .iter_mut()
+                .find(|o| &o.id == m.subject)
+                .map(|o| (&mut o.stage, &mut o.stage_changed_at)),
+            SubjectKind::InternshipBase => self
+                .r
+                .internship_bases
+                .iter_mut()
+                .find(|b| &b.id == m.subject)
+                .map(|b| (&mut b.stage, &mut b.stage_changed_at)),
+        };
+        let (stage, changed_at) =
+            stage.ok_or_else(|| SeedError::Data(format!("no {} {}", m.kind, m.subject)))?;
+        let first = !self
+            .r
+            .stage_transitions
+            .iter()
+            .any(|t| &t.subject_id == m.subject);
+        let from_stage = if first && m.to == Stage::Intention {
+            None
+        } else {
+            Some(*stage)
+        };
+        *stage = m.to.as_str();
+        *changed_at = m.occurred_at;
+        self.r.stage_transitions.push(StageTransitionRow {
+            id: TransitionId::generate().to_string(),
+            subject_kind: m.kind.as_str(),
+            subject_id: m.subject.clone(),
+            enterprise_id: m.enterprise.clone(),
+            from_stage,
+            to_stage: m.to.as_str(),
+            occurred_at: m.occurred_at,
+            recorded_at: self.now,
+            actor: None,
+            note: m.note.map(Into::into),
+            visit_id: m.visit.cloned(),
+            agreement_id: m.agreement.cloned(),
+        });
+        Ok(())
     }
 }
 
@@ -781,6 +961,118 @@ mod tests {
         let r = demo_records();
         super::super::tests::assert_valid(&r);
         assert!(r.enterprises.iter().all(|e| e.credit_code.is_some()));
+    }
+
+    #[test]
+    fn stage_history_follows_the_rules_and_matches_the_items() {
+        use crate::domain::stage_machine::{self, Evidence};
+        let now = domain::now().naive_utc();
+        let r = records(now).expect("the demo builds");
+        let mut items: Vec<(&str, SubjectKind, &str, &str, NaiveDateTime, i32)> = Vec::new();
+        for e in &r.enterprises {
+            items.push((
+                &e.id,
+                SubjectKind::Enterprise,
+                &e.id,
+                e.stage,
+                e.stage_changed_at,
+                0,
+            ));
+        }
+        for o in &r.order_classes {
+            items.push((
+                &o.id,
+                SubjectKind::OrderClass,
+                &o.enterprise_id,
+                o.stage,
+                o.stage_changed_at,
+                o.enrolled_count,
+            ));
+        }
+        for b in &r.internship_bases {
+            items.push((
+                &b.id,
+                SubjectKind::InternshipBase,
+                &b.enterprise_id,
+                b.stage,
+                b.stage_changed_at,
+                b.capacity,
+            ));
+        }
+        let mut moved = 0;
+        for (id, kind, enterprise, stage, changed_at, headcount) in items {
+            let history: Vec<&StageTransitionRow> = r
+                .stage_transitions
+                .iter()
+                .filter(|t| t.subject_id == id)
+                .collect();
+            let mut current = Stage::Intention;
+            let mut last = None;
+            for t in &history {
+                assert_eq!(
+                    (t.subject_kind, t.enterprise_id.as_str()),
+                    (kind.as_str(), enterprise)
+                );
+                assert!(t.occurred_at < now && last.is_none_or(|l| l <= t.occurred_at));
+                let to: Stage = t.to_stage.parse().expect("a stage");
+                if let Some(from) = t.from_stage {
+                    assert_eq!(from, current.as_str(), "{id}");
+                    let direction = stage_machine::direction(current, to).expect("an allowed move");
+                    let evidence = Evidence {
+                        note: t.note.is_some(),
+                        agreement: t.agreement_id.is_some(),
+                        headcount,
+                    };
+                    assert!(
+                        stage_machine::missing(kind, direction, to, &evidence).is_empty(),
+                        "{id} → {to}"
+                    );
+                } else {
+                    assert_eq!(
+                        (to, last),
+                        (Stage::Intention, None),
+                        "only a first move starts nowhere"
+                    );
+                }
+                if let Some(visit) = &t.visit_id {
+                    assert!(r
+                        .visit_enterprises
+                        .iter()
+                        .any(|l| &l.visit_id == visit && l.enterprise_id == enterprise));
+                }
+                if let Some(agreement) = &t.agreement_id {
+                    let a = r
+                        .agreements
+                        .iter()
+                        .find(|a| &a.id == agreement)
+                        .expect("the agreement");
+                    assert_eq!(a.enterprise_id, enterprise);
+                    let covered = match kind {
+                        SubjectKind::Enterprise => None,
+                        SubjectKind::OrderClass => Some(&a.order_class_id),
+                        SubjectKind::InternshipBase => Some(&a.internship_base_id),
+                    };
+                    assert!(
+                        covered.is_none_or(|c| c.as_deref() == Some(id)),
+                        "{agreement} covers {id}"
+                    );
+                }
+                current = to;
+                last = Some(t.occurred_at);
+                moved += 1;
+            }
+            assert_eq!(
+                stage,
+                current.as_str(),
+                "{id}: the stage is that of the last move"
+            );
+            assert_eq!(changed_at, last.unwrap_or(now), "{id}");
+        }
+        assert_eq!(moved, r.stage_transitions.len());
+        let reached: HashSet<&str> = r.stage_transitions.iter().map(|t| t.to_stage).collect();
+        for stage in ["intention", "negotiation", "agreement", "implementation"] {
+            assert!(reached.contains(stage), "{stage}");
+        }
     }
 
     #[test]

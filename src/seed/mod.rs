@@ -58,6 +58,7 @@ pub struct Summary {
     pub visit_participants: usize,
     pub visit_order_classes: usize,
     pub visit_internship_bases: usize,
+    pub stage_transitions: usize,
     /// The demo's industrial park.
     pub park_id: Option<EnterpriseId>,
     /// The seed of a synthetic run, to repeat it.
@@ -78,6 +79,7 @@ impl Summary {
             + self.visit_participants
             + self.visit_order_classes
             + self.visit_internship_bases
+            + self.stage_transitions
     }
 }
 
@@ -94,6 +96,7 @@ impl fmt::Display for Summary {
             ("visit participants", self.visit_participants),
             ("visit order classes", self.visit_order_classes),
             ("visit internship bases", self.visit_internship_bases),
+            ("stage transitions", self.stage_transitions),
         ];
         for (what, count) in lines {
             writeln!(f, "{what:>24}: {count}")?;
@@ -130,6 +133,9 @@ pub(crate) struct Records {
     visit_participants: Vec<bulk::VisitParticipantRow>,
     visit_order_classes: Vec<bulk::VisitOrderClassRow>,
     visit_internship_bases: Vec<bulk::VisitInternshipBaseRow>,
+    /// Only the demo records a stage history so far; synthetic items carry a stage
+    /// without one.
+    stage_transitions: Vec<bulk::StageTransitionRow>,
 }
 
 impl Records {
@@ -144,6 +150,7 @@ impl Records {
             + self.visit_participants.len()
             + self.visit_order_classes.len()
             + self.visit_internship_bases.len()
+            + self.stage_transitions.len()
     }
 
     /// Inserts every row, in an order that satisfies the foreign keys, and adds
@@ -208,6 +215,12 @@ impl Records {
             conn,
             &self.visit_internship_bases,
             &mut summary.visit_internship_bases,
+            progress,
+        )?;
+        step(
+            conn,
+            &self.stage_transitions,
+            &mut summary.stage_transitions,
             progress,
         )?;
         Ok(())

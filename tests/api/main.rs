@@ -14,5 +14,6 @@ mod order_classes;
 mod participants;
 mod reports;
 mod seed;
+mod timeline;
 mod transitions;
 mod visits;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use liaison::db::schema::{
-    agreements, enterprises, internship_bases, order_classes, participants, visit_enterprises,
-    visit_internship_bases, visit_order_classes, visit_participants, visits,
+    agreements, enterprises, internship_bases, order_classes, participants, stage_transitions,
+    visit_enterprises, visit_internship_bases, visit_order_classes, visit_participants, visits,
 };
 use liaison::db::{self, DatabaseUrl, DbConn};
 use liaison::seed::{self, Options, SeedError, Silent, Summary};
@@ -19,6 +19,7 @@ use crate::helpers::{backend_tests, id_of, TestApp, CREDIT_CODES};
 backend_tests!(
     demo_is_readable_through_the_api,
     demo_park_page_tells_the_whole_story,
+    demo_stage_history_matches_the_items,
     demo_refuses_a_database_with_enterprises,
     demo_with_force_stops_on_a_taken_name,
     synthetic_counts_and_links_hold,
@@ -68,6 +69,7 @@ fn counts(conn: &mut DbConn) -> Summary {
         visit_participants: n(visit_participants::table.count().get_result(conn)),
         visit_order_classes: n(visit_order_classes::table.count().get_result(conn)),
         visit_internship_bases: n(visit_internship_bases::table.count().get_result(conn)),
+        stage_transitions: n(stage_transitions::table.count().get_result(conn)),
         ..Summary::default()
     }
 }
@@ -251,6 +253,74 @@ async fn demo_is_readable_through_the_api(app: TestApp) {
         .await
         .field_errors(422);
     assert_eq!(errors[0].0, "parent_id", "{errors:?}");
+}
+
+/// Every staged item's history, read through `GET …/transitions`, ends at the item's
+/// stage; the park's order class and base came on record at the 29 November visit.
+async fn demo_stage_history_matches_the_items(app: TestApp) {
+    let summary = with_db(&app, |conn| seed::demo(conn, false))
+        .await
+        .expect("demo loads");
+    let park = summary.park_id.expect("the park's id").to_string();
+    let mut seen = 0;
+    let mut stages = HashSet::new();
+    for collection in [
+        "/api/v1/enterprises",
+        "/api/v1/order-classes",
+        "/api/v1/internship-bases",
+    ] {
+        let list = app
+            .get(&format!("{collection}?limit=200"))
+            .await
+            .expect(200)
+            .body;
+        for item in items(&list) {
+            let id = id_of(item);
+            let history = app
+                .get(&format!("{collection}/{id}/transitions"))
+                .await
+                .expect(200)
+                .body;
+            let history = items(&history);
+            seen += history.len();
+            match history.last() {
+                Some(last) => {
+                    assert_eq!(last["to_stage"], item["stage"], "{item}");
+                    assert_eq!(last["occurred_at"], item["stage_changed_at"], "{item}");
+                }
+                None => assert_eq!(item["stage"], "intention", "{item}"),
+            }
+            for pair in history.windows(2) {
+                assert_eq!(pair[1]["from_stage"], pair[0]["to_stage"], "{item}");
+            }
+            stages.insert(item["stage"].as_str().unwrap_or_default().to_string());
+            if item["enterprise_id"] == json!(park) {
+                let [first] = history.as_slice() else {
+                    panic!("one move for {item}: {history:?}")
+                };
+                assert_eq!(first["from_stage"], Value::Null);
+                assert_eq!(first["to_stage"], "intention");
+                assert_eq!(first["visit"]["starts_at"], "2024-11-29T02:00:00Z");
+            }
+        }
+    }
+    assert_eq!(seen, summary.stage_transitions);
+    assert!(seen >= 8, "{seen}");
+    for stage in ["intention", "negotiation", "agreement", "implementation"] {
+        assert!(stages.contains(stage), "an item at {stage}: {stages:?}");
+    }
+    // The park's timeline tells the same story.
+    let timeline = app
+        .get(&format!("/api/v1/enterprises/{park}/timeline"))
+        .await
+        .expect(200)
+        .body;
+    let kinds: Vec<&str> = items(&timeline)
+        .iter()
+        .filter(|e| e["at"].as_str().is_some_and(|at| at < "2025"))
+        .map(|e| e["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, ["transition", "transition", "visit"], "{timeline}");
 }
 
 async fn demo_refuses_a_database_with_enterprises(app: TestApp) {
