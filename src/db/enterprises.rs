@@ -180,14 +180,7 @@ pub fn list(conn: &mut DbConn, filter: &EnterpriseFilter) -> Result<Page<Enterpr
         };
         (value, r.id.clone())
     });
-    Ok(Page {
-        items: rows
-            .items
-            .into_iter()
-            .map(EnterpriseRow::into_domain)
-            .collect::<Result<_>>()?,
-        next_cursor: rows.next_cursor,
-    })
+    rows.try_map(EnterpriseRow::into_domain)
 }
 
 pub fn create(conn: &mut DbConn, fields: &EnterpriseFields) -> Result<Enterprise> {

@@ -164,14 +164,7 @@ pub fn list(conn: &mut DbConn, filter: &InternshipBaseFilter) -> Result<Page<Int
         };
         (value, r.id.clone())
     });
-    Ok(Page {
-        items: rows
-            .items
-            .into_iter()
-            .map(InternshipBaseRow::into_domain)
-            .collect::<Result<_>>()?,
-        next_cursor: rows.next_cursor,
-    })
+    rows.try_map(InternshipBaseRow::into_domain)
 }
 
 /// Creates an internship base under a live enterprise, at stage `intention` or,

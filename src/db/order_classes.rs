@@ -198,14 +198,7 @@ pub fn list(conn: &mut DbConn, filter: &OrderClassFilter) -> Result<Page<OrderCl
         };
         (value, r.id.clone())
     });
-    Ok(Page {
-        items: rows
-            .items
-            .into_iter()
-            .map(OrderClassRow::into_domain)
-            .collect::<Result<_>>()?,
-        next_cursor: rows.next_cursor,
-    })
+    rows.try_map(OrderClassRow::into_domain)
 }
 
 /// Creates an order class under a live enterprise, at stage `intention` or,

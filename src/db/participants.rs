@@ -175,14 +175,7 @@ pub fn list(conn: &mut DbConn, filter: &ParticipantFilter) -> Result<Page<Partic
         };
         (value, r.id.clone())
     });
-    Ok(Page {
-        items: rows
-            .items
-            .into_iter()
-            .map(ParticipantRow::into_domain)
-            .collect::<Result<_>>()?,
-        next_cursor: rows.next_cursor,
-    })
+    rows.try_map(ParticipantRow::into_domain)
 }
 
 pub fn create(conn: &mut DbConn, fields: &ParticipantFields) -> Result<Participant> {

@@ -330,11 +330,7 @@ impl AgreementFilter {
                 &mut errors,
             ),
         };
-        if errors.is_empty() {
-            Ok(filter)
-        } else {
-            Err(DomainError::BadRequest(errors))
-        }
+        page::bad_request_unless_empty(errors, filter)
     }
 
     /// The live agreements of one enterprise, the first `limit` in the default order:

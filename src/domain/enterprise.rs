@@ -187,11 +187,7 @@ impl Include {
                 Err(message) => errors.push(FieldError::new("include", "invalid_enum", message)),
             }
         }
-        if errors.is_empty() {
-            Ok(includes)
-        } else {
-            Err(DomainError::BadRequest(errors))
-        }
+        page::bad_request_unless_empty(errors, includes)
     }
 }
 
@@ -240,11 +236,7 @@ impl EnterpriseArchiveParams {
     pub fn cascade(&self) -> Result<bool, DomainError> {
         let mut errors = Vec::new();
         let cascade = page::parse_flag("cascade", self.cascade.as_deref(), &mut errors);
-        if errors.is_empty() {
-            Ok(cascade)
-        } else {
-            Err(DomainError::BadRequest(errors))
-        }
+        page::bad_request_unless_empty(errors, cascade)
     }
 }
 
@@ -333,11 +325,7 @@ impl EnterpriseFilter {
                 &mut errors,
             ),
         };
-        if errors.is_empty() {
-            Ok(filter)
-        } else {
-            Err(DomainError::BadRequest(errors))
-        }
+        page::bad_request_unless_empty(errors, filter)
     }
 }
 

@@ -220,11 +220,7 @@ impl InternshipBaseFilter {
                 &mut errors,
             ),
         };
-        if errors.is_empty() {
-            Ok(filter)
-        } else {
-            Err(DomainError::BadRequest(errors))
-        }
+        page::bad_request_unless_empty(errors, filter)
     }
 
     /// The live internship bases of one enterprise, the first `limit` in the default

@@ -319,11 +319,7 @@ impl OrderClassFilter {
                 &mut errors,
             ),
         };
-        if errors.is_empty() {
-            Ok(filter)
-        } else {
-            Err(DomainError::BadRequest(errors))
-        }
+        page::bad_request_unless_empty(errors, filter)
     }
 
     /// The live order classes of one enterprise, the first `limit` in the default

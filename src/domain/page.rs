@@ -47,6 +47,16 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// Converts every item, keeping the cursor; the first failure wins.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, E>>()?,
+            next_cursor: self.next_cursor,
+        })
+    }
+}
+
 /// A page embedded in another record: the first items, and where the rest are.
 #[derive(Debug, Serialize)]
 pub struct Embedded<T> {
@@ -196,6 +206,18 @@ pub trait SortKey: Sized {
     /// Whether the default order is newest (or largest) first.
     const DEFAULT_DESCENDING: bool = false;
     fn name(self) -> &'static str;
+}
+
+/// The parsed request, or a 400 naming every bad parameter.
+pub fn bad_request_unless_empty<T>(
+    errors: Vec<FieldError>,
+    value: T,
+) -> Result<T, super::DomainError> {
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(super::DomainError::BadRequest(errors))
+    }
 }
 
 /// Parses a boolean query flag (`true`/`false`, `1`/`0`).

@@ -70,11 +70,7 @@ impl Scope {
 }
 
 fn finish<T>(value: T, errors: Vec<FieldError>) -> Result<T, DomainError> {
-    if errors.is_empty() {
-        Ok(value)
-    } else {
-        Err(DomainError::BadRequest(errors))
-    }
+    page::bad_request_unless_empty(errors, value)
 }
 
 /// A whole number of days in `1..=MAX_DAYS`.

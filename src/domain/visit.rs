@@ -648,11 +648,7 @@ impl VisitFilter {
                 &mut errors,
             ),
         };
-        if errors.is_empty() {
-            Ok(filter)
-        } else {
-            Err(DomainError::BadRequest(errors))
-        }
+        page::bad_request_unless_empty(errors, filter)
     }
 
     /// The live visits of one enterprise, newest first: what its page embeds.
