@@ -1,0 +1,2 @@
+DROP INDEX agreements_enterprise_until_idx;
+DROP INDEX agreements_enterprise_signed_idx;
