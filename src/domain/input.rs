@@ -41,6 +41,37 @@ pub fn expect_object<'a>(
     }
 }
 
+/// Checks a create body: a JSON object that sets no server-owned field, decoded
+/// and checked by `parse`, every bad field named.
+pub fn parse_body<I, F>(
+    body: &Value,
+    read_only: &[&str],
+    parse: impl FnOnce(I) -> Result<F, DomainError>,
+) -> Result<F, DomainError>
+where
+    I: DeserializeOwned,
+{
+    expect_object(body, read_only)?;
+    decode_all(body.clone(), parse)
+}
+
+/// Applies a merge patch to a record's current editable fields and checks the
+/// result as a whole, exactly like a create body.
+pub fn parse_patch<I, F>(
+    current: &I,
+    patch: &Value,
+    read_only: &[&str],
+    parse: impl FnOnce(I) -> Result<F, DomainError>,
+) -> Result<F, DomainError>
+where
+    I: serde::Serialize + DeserializeOwned,
+{
+    expect_object(patch, read_only)?;
+    let mut merged = serde_json::to_value(current).unwrap_or_default();
+    merge_patch(&mut merged, patch);
+    decode_all(merged, parse)
+}
+
 /// Applies a JSON merge patch: members of `patch` replace those of `target`, and an
 /// explicit `null` removes one.
 pub fn merge_patch(target: &mut Value, patch: &Value) {

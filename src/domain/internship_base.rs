@@ -98,16 +98,12 @@ pub struct InternshipBaseFields {
 impl InternshipBaseFields {
     /// Checks a create body.
     pub fn from_body(body: &Value) -> Result<Self, DomainError> {
-        input::expect_object(body, READ_ONLY)?;
-        input::decode_all(body.clone(), Self::parse)
+        input::parse_body(body, READ_ONLY, Self::parse)
     }
 
     /// Applies a merge patch to `current` and checks the result as a whole.
     pub fn from_patch(current: &InternshipBase, patch: &Value) -> Result<Self, DomainError> {
-        input::expect_object(patch, READ_ONLY)?;
-        let mut merged = serde_json::to_value(current.input()).unwrap_or_default();
-        input::merge_patch(&mut merged, patch);
-        input::decode_all(merged, Self::parse)
+        input::parse_patch(&current.input(), patch, READ_ONLY, Self::parse)
     }
 
     pub fn parse(input: InternshipBaseInput) -> Result<Self, DomainError> {

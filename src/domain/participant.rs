@@ -65,15 +65,11 @@ pub const READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "version", "a
 
 impl ParticipantFields {
     pub fn from_body(body: &Value) -> Result<Self, DomainError> {
-        input::expect_object(body, READ_ONLY)?;
-        input::decode_all(body.clone(), Self::parse)
+        input::parse_body(body, READ_ONLY, Self::parse)
     }
 
     pub fn from_patch(current: &Participant, patch: &Value) -> Result<Self, DomainError> {
-        input::expect_object(patch, READ_ONLY)?;
-        let mut merged = serde_json::to_value(current.input()).unwrap_or_default();
-        input::merge_patch(&mut merged, patch);
-        input::decode_all(merged, Self::parse)
+        input::parse_patch(&current.input(), patch, READ_ONLY, Self::parse)
     }
 
     pub fn parse(input: ParticipantInput) -> Result<Self, DomainError> {

@@ -35,8 +35,7 @@ pub struct TransitionRequest {
 
 impl TransitionRequest {
     pub fn from_body(body: &Value) -> Result<Self, DomainError> {
-        input::expect_object(body, &[])?;
-        input::decode_all(body.clone(), Self::parse)
+        input::parse_body(body, &[], Self::parse)
     }
 
     fn parse(input: TransitionInput) -> Result<Self, DomainError> {

@@ -177,8 +177,7 @@ pub struct VisitFields {
 impl VisitFields {
     /// Checks a create body; `now` decides whether the visit is in the future.
     pub fn from_body(body: &Value, now: DateTime<Utc>) -> Result<Self, DomainError> {
-        input::expect_object(body, READ_ONLY)?;
-        input::decode_all(body.clone(), |i| Self::parse(i, now))
+        input::parse_body(body, READ_ONLY, |i| Self::parse(i, now))
     }
 
     /// Applies a merge patch to `current` (a list sent replaces that list; a list
@@ -188,10 +187,7 @@ impl VisitFields {
         patch: &Value,
         now: DateTime<Utc>,
     ) -> Result<Self, DomainError> {
-        input::expect_object(patch, READ_ONLY)?;
-        let mut merged = serde_json::to_value(current.input()).unwrap_or_default();
-        input::merge_patch(&mut merged, patch);
-        input::decode_all(merged, |i| Self::parse(i, now))
+        input::parse_patch(&current.input(), patch, READ_ONLY, |i| Self::parse(i, now))
     }
 
     pub fn parse(input: VisitInput, now: DateTime<Utc>) -> Result<Self, DomainError> {
