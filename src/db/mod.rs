@@ -1,10 +1,11 @@
 //! Database access: connections to either backend, the pool, migrations, transactions.
 
+pub mod access;
 pub mod agreements;
 pub mod bulk;
 pub mod enterprises;
 pub mod internship_bases;
-mod lifecycle;
+pub(crate) mod lifecycle;
 pub mod order_classes;
 pub mod participants;
 mod references;
@@ -158,7 +159,14 @@ where
     E: From<QueryError>,
 {
     match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Sqlite(c) => {
+            if in_transaction(c)? {
+                // Nested inside another write (a change and its audit entry): a savepoint.
+                AnsiTransactionManager::begin_transaction(c)?
+            } else {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+        }
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match f(conn) {
@@ -181,6 +189,12 @@ where
             Err(error)
         }
     }
+}
+
+fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, QueryError> {
+    Ok(AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some())
 }
 
 /// Takes a transaction-scoped lock that serialises one kind of change across

@@ -176,6 +176,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        action -> Text,
+        entity_kind -> Text,
+        entity_id -> Text,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(participants -> enterprises (enterprise_id));
 diesel::joinable!(stage_transitions -> enterprises (enterprise_id));
 diesel::joinable!(stage_transitions -> visits (visit_id));
@@ -204,4 +231,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_order_classes,
     visit_internship_bases,
     stage_transitions,
+    api_tokens,
+    audit_log,
 );

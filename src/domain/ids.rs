@@ -42,3 +42,5 @@ id_type!(InternshipBaseId);
 id_type!(AgreementId);
 id_type!(VisitId);
 id_type!(TransitionId);
+id_type!(TokenId);
+id_type!(AuditId);

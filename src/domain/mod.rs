@@ -1,5 +1,6 @@
 //! Domain: entities, vocabularies and validation rules; no I/O.
 
+pub mod access;
 pub mod agreement;
 pub mod credit_code;
 pub mod enterprise;
