@@ -40,6 +40,74 @@ pub enum Command {
     /// Apply pending migrations, then load a demo or a synthetic data set into an
     /// empty database.
     Seed(SeedArgs),
+    /// Create, list and revoke API tokens (works with the database directly, so it
+    /// needs no token itself).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it on standard output; it is shown only this once.
+    Create(TokenCreateArgs),
+    /// List every token (never their secrets).
+    List(TokenListArgs),
+    /// Revoke a token at once, named by its name or id.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// A name that says who or what uses the token (unique; recorded in the audit
+    /// trail as the actor).
+    #[arg(long)]
+    pub name: String,
+
+    /// `viewer` reads; `officer` also creates, changes, archives, restores and moves
+    /// stages; `admin` also manages tokens and reads the audit trail.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+
+    /// Days until the token expires (default: never).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(i64).range(1..=crate::domain::access::MAX_EXPIRES_IN_DAYS))]
+    pub expires_in: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// The token's name or id.
+    #[arg(value_name = "NAME|ID")]
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Viewer,
+    Officer,
+    Admin,
+}
+
+impl From<RoleArg> for crate::domain::access::Role {
+    fn from(role: RoleArg) -> Self {
+        use crate::domain::access::Role;
+        match role {
+            RoleArg::Viewer => Role::Viewer,
+            RoleArg::Officer => Role::Officer,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +142,29 @@ pub struct ServeArgs {
     /// Seconds that shutdown waits for in-flight requests.
     #[arg(long, env = "LIAISON_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+
+    /// Browser origins allowed to call the API (CORS), comma-separated, e.g.
+    /// `https://liaison.example.edu`. Default: none, so browsers on other origins are
+    /// refused; `*` is not accepted.
+    #[arg(long = "cors-origin", env = "LIAISON_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing more.
+fn parse_origin(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let url = url::Url::parse(raw).map_err(|e| format!("`{raw}` is not an origin: {e}"))?;
+    let origin = url.origin();
+    if !origin.is_tuple() || !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("`{raw}` is not an http(s) origin"));
+    }
+    let serialised = origin.ascii_serialization();
+    if serialised != raw.trim_end_matches('/') {
+        return Err(format!(
+            "`{raw}` is not an origin; did you mean `{serialised}`?"
+        ));
+    }
+    Ok(serialised)
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +215,7 @@ impl ServeArgs {
             pool_timeout: Duration::from_secs(self.pool_timeout),
             workers: self.workers.map(|w| w as usize),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+            cors_origins: self.cors_origins.clone(),
         }
     }
 }

@@ -9,3 +9,4 @@ pub mod http;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;
+pub mod token_command;

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
             args.status,
         ),
         Command::Seed(args) => liaison::seed::command::run(&args),
+        Command::Token(command) => liaison::token_command::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,6 +31,12 @@ fn serve(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&settings)?;
+        if let Some(token) = app.bootstrap_token() {
+            eprintln!(
+                "No API token existed, so an admin token named `bootstrap` was created. It is shown only now:\n\n    {}\n\nSend it as `Authorization: Bearer <token>`; make your own with `liaison token create` and revoke this one with `liaison token revoke bootstrap`.\n",
+                token.secret
+            );
+        }
         tracing::info!(
             database = %settings.database.redacted(),
             address = %settings.bind,

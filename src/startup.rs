@@ -7,6 +7,7 @@ use actix_web::dev::Server;
 use actix_web::{middleware::from_fn, web, App, HttpServer};
 
 use crate::db::{self, DatabaseUrl, Pool};
+use crate::domain::access::IssuedToken;
 use crate::http::{self, extract, AppState};
 
 /// Everything `serve` needs to know.
@@ -22,6 +23,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// Browser origins allowed to call the API; empty: none.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,8 @@ pub enum StartupError {
     },
     #[error("cannot apply migrations: {0}")]
     Migrations(db::MigrationError),
+    #[error("cannot create the first API token: {0}")]
+    Bootstrap(db::Error),
     #[error("cannot listen on {bind}: {source}")]
     Bind {
         bind: String,
@@ -44,6 +49,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    bootstrap_token: Option<IssuedToken>,
 }
 
 impl Application {
@@ -66,6 +72,7 @@ impl Application {
         for name in applied {
             tracing::info!(migration = %name, "applied migration");
         }
+        let bootstrap_token = db::access::bootstrap(&mut conn).map_err(StartupError::Bootstrap)?;
         drop(conn);
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             bind: settings.bind.clone(),
@@ -76,11 +83,20 @@ impl Application {
             bind: settings.bind.clone(),
             source,
         })?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            bootstrap_token,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The `admin` token made because the database had none, if this start made it.
+    pub fn bootstrap_token(&self) -> Option<&IssuedToken> {
+        self.bootstrap_token.as_ref()
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
@@ -92,6 +108,7 @@ impl Application {
 /// Builds the HTTP server on an open listener.
 pub fn run(listener: TcpListener, pool: Pool, settings: &Settings) -> std::io::Result<Server> {
     let state = web::Data::new(AppState { pool });
+    let origins = settings.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -99,6 +116,8 @@ pub fn run(listener: TcpListener, pool: Pool, settings: &Settings) -> std::io::R
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .wrap(from_fn(http::middleware::request_context))
+            // Outermost, so that preflight requests are answered before anything else.
+            .wrap(http::middleware::cors(&origins))
             .configure(http::routes)
             .default_service(web::to(http::not_found))
     })

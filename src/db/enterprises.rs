@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::lifecycle::{self, archivable};
 use super::schema::{agreements, enterprises, internship_bases, order_classes, participants};
 use super::{keyset, stored, utc, write, DbConn, Error, Result};
+use crate::domain::access::EntityKind;
 use crate::domain::enterprise::{Enterprise, EnterpriseFields, EnterpriseFilter, EnterpriseSort};
 use crate::domain::ids::EnterpriseId;
 use crate::domain::page::Page;
@@ -289,9 +290,10 @@ pub fn archive(
     id: EnterpriseId,
     if_match: &Precondition,
     cascade: bool,
-) -> Result<Enterprise> {
+) -> Result<(Enterprise, Vec<(EntityKind, String)>)> {
     write(conn, |conn| {
         let current: Enterprise = lifecycle::lock_live(conn, id, if_match)?;
+        let mut cascaded = Vec::new();
         let now = domain::now().naive_utc();
         let key = id.to_string();
         macro_rules! live_children {
@@ -302,7 +304,9 @@ pub fn archive(
             };
         }
         macro_rules! archive_children {
-            ($table:ident) => {
+            ($table:ident, $kind:expr) => {
+                let ids: Vec<String> = live_children!($table).select($table::id).load(conn)?;
+                cascaded.extend(ids.into_iter().map(|child| ($kind, child)));
                 diesel::update(live_children!($table))
                     .set((
                         $table::archived_at.eq(now),
@@ -313,10 +317,10 @@ pub fn archive(
             };
         }
         if cascade {
-            archive_children!(participants);
-            archive_children!(order_classes);
-            archive_children!(internship_bases);
-            archive_children!(agreements);
+            archive_children!(participants, EntityKind::Participant);
+            archive_children!(order_classes, EntityKind::OrderClass);
+            archive_children!(internship_bases, EntityKind::InternshipBase);
+            archive_children!(agreements, EntityKind::Agreement);
         } else {
             let blocking: Vec<String> = [
                 (
@@ -359,7 +363,7 @@ pub fn archive(
                 .into());
             }
         }
-        lifecycle::stamp(conn, id, current, true)
+        Ok((lifecycle::stamp(conn, id, current, true)?, cascaded))
     })
 }
 

@@ -169,7 +169,11 @@ pub fn list(conn: &mut DbConn, filter: &InternshipBaseFilter) -> Result<Page<Int
 
 /// Creates an internship base under a live enterprise, at stage `intention` or,
 /// with the evidence a move from there would need, at a later one.
-pub fn create(conn: &mut DbConn, new: &NewInternshipBase) -> Result<InternshipBase> {
+pub fn create(
+    conn: &mut DbConn,
+    new: &NewInternshipBase,
+    actor: Option<&str>,
+) -> Result<InternshipBase> {
     let fields = &new.fields;
     write(conn, |conn| {
         references::require_live_enterprise(conn, fields.enterprise_id)?;
@@ -188,10 +192,13 @@ pub fn create(conn: &mut DbConn, new: &NewInternshipBase) -> Result<InternshipBa
         if let Some(initial) = &new.initial {
             transitions::initial(
                 conn,
-                SubjectKind::InternshipBase,
-                &id.to_string(),
-                fields.enterprise_id,
-                fields.capacity,
+                transitions::Facts {
+                    kind: SubjectKind::InternshipBase,
+                    subject_id: &id.to_string(),
+                    enterprise: fields.enterprise_id,
+                    headcount: fields.capacity,
+                    actor,
+                },
                 initial,
                 now,
             )?;

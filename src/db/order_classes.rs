@@ -203,7 +203,7 @@ pub fn list(conn: &mut DbConn, filter: &OrderClassFilter) -> Result<Page<OrderCl
 
 /// Creates an order class under a live enterprise, at stage `intention` or,
 /// with the evidence a move from there would need, at a later one.
-pub fn create(conn: &mut DbConn, new: &NewOrderClass) -> Result<OrderClass> {
+pub fn create(conn: &mut DbConn, new: &NewOrderClass, actor: Option<&str>) -> Result<OrderClass> {
     let fields = &new.fields;
     write(conn, |conn| {
         references::require_live_enterprise(conn, fields.enterprise_id)?;
@@ -222,10 +222,13 @@ pub fn create(conn: &mut DbConn, new: &NewOrderClass) -> Result<OrderClass> {
         if let Some(initial) = &new.initial {
             transitions::initial(
                 conn,
-                SubjectKind::OrderClass,
-                &id.to_string(),
-                fields.enterprise_id,
-                fields.enrolled_count,
+                transitions::Facts {
+                    kind: SubjectKind::OrderClass,
+                    subject_id: &id.to_string(),
+                    enterprise: fields.enterprise_id,
+                    headcount: fields.enrolled_count,
+                    actor,
+                },
                 initial,
                 now,
             )?;

@@ -55,6 +55,7 @@ pub(crate) fn record<R: Staged>(
     id: R::Id,
     if_match: &Precondition,
     request: &TransitionRequest,
+    actor: Option<&str>,
 ) -> Result<(Transition, R)> {
     write(conn, |conn| {
         let current: R = lifecycle::lock_live(conn, id, if_match)?;
@@ -73,6 +74,7 @@ pub(crate) fn record<R: Staged>(
             subject_id: &subject_id,
             enterprise: current.enterprise(),
             headcount: current.headcount(),
+            actor,
         };
         let mut errors = facts.check(
             conn,
@@ -146,19 +148,10 @@ pub(crate) fn history<R: Staged>(conn: &mut DbConn, id: R::Id) -> Result<Vec<Tra
 /// Runs inside the creating transaction, after the item is inserted.
 pub(crate) fn initial(
     conn: &mut DbConn,
-    kind: SubjectKind,
-    subject_id: &str,
-    enterprise: EnterpriseId,
-    headcount: i32,
+    facts: Facts<'_>,
     initial: &InitialStage,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let facts = Facts {
-        kind,
-        subject_id,
-        enterprise,
-        headcount,
-    };
     let Some(direction) = stage_machine::direction(Stage::Intention, initial.stage) else {
         return Ok(());
     };
@@ -189,11 +182,13 @@ pub(crate) fn initial(
 }
 
 /// What the evidence rules need to know about the item being moved.
-struct Facts<'a> {
-    kind: SubjectKind,
-    subject_id: &'a str,
-    enterprise: EnterpriseId,
-    headcount: i32,
+pub(crate) struct Facts<'a> {
+    pub kind: SubjectKind,
+    pub subject_id: &'a str,
+    pub enterprise: EnterpriseId,
+    pub headcount: i32,
+    /// Who makes the move: the name of the request's token.
+    pub actor: Option<&'a str>,
 }
 
 impl Facts<'_> {
@@ -363,8 +358,7 @@ fn insert(
             to_stage: to.as_str(),
             occurred_at: occurred_at.naive_utc(),
             recorded_at: recorded_at.naive_utc(),
-            // No users yet: who made a move is recorded once the API knows them.
-            actor: None,
+            actor: facts.actor,
             note,
             visit_id: visit.map(|v| v.to_string()),
             agreement_id: agreement.map(|a| a.to_string()),

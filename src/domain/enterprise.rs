@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::access::AuditEntry;
 use super::agreement::Agreement;
 use super::credit_code::CreditCode;
 use super::ids::EnterpriseId;
@@ -153,6 +154,7 @@ vocabulary! {
         InternshipBases => "internship_bases",
         Agreements => "agreements",
         Members => "members",
+        History => "history",
     }
 }
 
@@ -204,6 +206,9 @@ pub struct EnterpriseView {
     pub agreements: Option<Embedded<Agreement>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub members: Option<Embedded<Enterprise>>,
+    /// Its own audit trail, newest first (officers and admins only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Embedded<AuditEntry>>,
 }
 
 impl EnterpriseView {
@@ -216,6 +221,7 @@ impl EnterpriseView {
             internship_bases: None,
             agreements: None,
             members: None,
+            history: None,
         }
     }
 }
@@ -360,7 +366,7 @@ mod tests {
         let includes = Include::parse_list(Some("visits, members,visits,,")).expect("valid");
         assert_eq!(includes, [Include::Visits, Include::Members]);
         assert!(Include::parse_list(None).expect("empty").is_empty());
-        let Err(DomainError::BadRequest(errors)) = Include::parse_list(Some("visits,history"))
+        let Err(DomainError::BadRequest(errors)) = Include::parse_list(Some("visits,gossip"))
         else {
             panic!()
         };

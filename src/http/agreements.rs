@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::resource::Resource;
 use crate::db::{self, agreements, DbConn};
+use crate::domain::access::{Actor, EntityKind};
 use crate::domain::agreement::{Agreement, AgreementFields, AgreementFilter, AgreementListParams};
 use crate::domain::ids::AgreementId;
 use crate::domain::page::Page;
@@ -16,6 +17,7 @@ impl Resource for Agreement {
     type Filter = AgreementFilter;
 
     const PATH: &'static str = "/api/v1/agreements";
+    const ENTITY: EntityKind = EntityKind::Agreement;
 
     fn id(&self) -> AgreementId {
         self.id
@@ -37,7 +39,7 @@ impl Resource for Agreement {
         agreements::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &AgreementFields) -> db::Result<Self> {
+    fn create(conn: &mut DbConn, fields: &AgreementFields, _actor: &Actor) -> db::Result<Self> {
         agreements::create(conn, fields)
     }
 

@@ -4,15 +4,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::extract::{parse_id, IfMatch};
-use super::resource::Resource;
+use super::resource::{self, history_of, Resource};
 use super::{record, AppState};
 use crate::db::{
-    self, agreements, enterprises, internship_bases, order_classes, participants, visits, DbConn,
+    self, access, agreements, enterprises, internship_bases, order_classes, participants, visits,
+    DbConn,
 };
+use crate::domain::access::{Actor, AuditAction, EntityKind, Role};
 use crate::domain::agreement::AgreementFilter;
 use crate::domain::enterprise::{
     Enterprise, EnterpriseArchiveParams, EnterpriseFields, EnterpriseFilter, EnterpriseGetParams,
@@ -32,10 +34,14 @@ use crate::domain::{DomainError, Precondition};
 pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    actor: Actor,
     params: web::Query<EnterpriseGetParams>,
 ) -> Result<HttpResponse, ApiError> {
     let id: EnterpriseId = parse_id(&id)?;
     let includes = Include::parse_list(params.include.as_deref())?;
+    if includes.contains(&Include::History) {
+        actor.require(Role::Officer)?;
+    }
     let view = state
         .run(move |conn| {
             let mut view = EnterpriseView::new(enterprises::get(conn, id)?);
@@ -82,6 +88,9 @@ pub async fn get(
                             &format!("/api/v1/agreements?enterprise_id={id}"),
                         ));
                     }
+                    Include::History => {
+                        view.history = Some(history_of(conn, EntityKind::Enterprise, &id)?);
+                    }
                     Include::Members => {
                         let page = enterprises::list(
                             conn,
@@ -120,13 +129,33 @@ pub async fn timeline(
 pub async fn archive(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    actor: Actor,
     if_match: IfMatch,
     params: web::Query<EnterpriseArchiveParams>,
 ) -> Result<HttpResponse, ApiError> {
     let id: EnterpriseId = parse_id(&id)?;
     let cascade = params.cascade()?;
     let archived = state
-        .run(move |conn| enterprises::archive(conn, id, &if_match.0, cascade))
+        .run(move |conn| {
+            let mut cascaded = Vec::new();
+            let archived =
+                resource::change::<Enterprise>(conn, id, &actor, AuditAction::Archive, |conn| {
+                    let (archived, children) =
+                        enterprises::archive(conn, id, &if_match.0, cascade)?;
+                    cascaded = children;
+                    Ok(archived)
+                })?;
+            // Each record archived with it has an entry of its own, naming why.
+            let at = archived.archived_at;
+            for (kind, child) in cascaded {
+                let changes = json!({
+                    "archived_at": {"old": null, "new": at},
+                    "archived_with": {"old": null, "new": id},
+                });
+                access::record(conn, &actor, AuditAction::Archive, kind, &child, &changes)?;
+            }
+            Ok(archived)
+        })
         .await?;
     Ok(record(StatusCode::OK, archived.version, &archived))
 }
@@ -138,6 +167,7 @@ impl Resource for Enterprise {
     type Filter = EnterpriseFilter;
 
     const PATH: &'static str = "/api/v1/enterprises";
+    const ENTITY: EntityKind = EntityKind::Enterprise;
 
     fn id(&self) -> EnterpriseId {
         self.id
@@ -159,7 +189,7 @@ impl Resource for Enterprise {
         enterprises::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &EnterpriseFields) -> db::Result<Self> {
+    fn create(conn: &mut DbConn, fields: &EnterpriseFields, _actor: &Actor) -> db::Result<Self> {
         enterprises::create(conn, fields)
     }
 
@@ -177,7 +207,7 @@ impl Resource for Enterprise {
     }
 
     fn archive(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> db::Result<Self> {
-        enterprises::archive(conn, id, if_match, false)
+        enterprises::archive(conn, id, if_match, false).map(|(archived, _)| archived)
     }
 
     fn restore(conn: &mut DbConn, id: EnterpriseId, if_match: &Precondition) -> db::Result<Self> {

@@ -6,6 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use serde::Serialize;
 
 use crate::db;
+use crate::domain::access::{Forbidden, Role};
 use crate::domain::stage::Stage;
 use crate::domain::{DomainError, FieldError};
 
@@ -13,6 +14,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Seconds a client should wait before retrying when the database is unavailable.
 const RETRY_AFTER_SECONDS: &str = "2";
+
+/// The challenge of every `401`.
+const WWW_AUTHENTICATE: &str = "Bearer realm=\"liaison\"";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -28,6 +32,11 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
+    /// No usable token: missing, malformed, unknown, revoked or expired.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -81,6 +90,9 @@ struct Problem<'a> {
     current_stage: Option<Stage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed: Option<&'a [Stage]>,
+    /// For `403`: the role the operation needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    required_role: Option<Role>,
 }
 
 impl ApiError {
@@ -111,6 +123,8 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType => ("unsupported_media_type", "Unsupported media type"),
             ApiError::MalformedJson(_) => ("malformed_json", "The request body is not valid JSON"),
+            ApiError::Unauthorized(_) => ("unauthorized", "A valid API token is needed"),
+            ApiError::Forbidden(_) => ("forbidden", "The token's role does not allow this"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
@@ -157,6 +171,8 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -198,6 +214,10 @@ impl ResponseError for ApiError {
             current_version,
             current_stage,
             allowed,
+            required_role: match self {
+                ApiError::Forbidden(f) => Some(f.needed),
+                _ => None,
+            },
         };
         let mut response = HttpResponse::build(status);
         response.content_type(PROBLEM_JSON);
@@ -207,6 +227,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allowed, .. } => {
                 response.insert_header((header::ALLOW, allowed.as_str()));
+            }
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, WWW_AUTHENTICATE));
             }
             _ => {}
         }

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::resource::Resource;
 use crate::db::{self, internship_bases, DbConn};
+use crate::domain::access::{Actor, EntityKind};
 use crate::domain::ids::InternshipBaseId;
 use crate::domain::internship_base::{
     InternshipBase, InternshipBaseFilter, InternshipBaseListParams, NewInternshipBase,
@@ -18,6 +19,7 @@ impl Resource for InternshipBase {
     type Filter = InternshipBaseFilter;
 
     const PATH: &'static str = "/api/v1/internship-bases";
+    const ENTITY: EntityKind = EntityKind::InternshipBase;
 
     fn id(&self) -> InternshipBaseId {
         self.id
@@ -39,8 +41,8 @@ impl Resource for InternshipBase {
         internship_bases::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &NewInternshipBase) -> db::Result<Self> {
-        internship_bases::create(conn, fields)
+    fn create(conn: &mut DbConn, fields: &NewInternshipBase, actor: &Actor) -> db::Result<Self> {
+        internship_bases::create(conn, fields, Some(&actor.name))
     }
 
     fn get(conn: &mut DbConn, id: InternshipBaseId) -> db::Result<Self> {

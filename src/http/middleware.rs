@@ -59,3 +59,36 @@ fn acceptable_id(id: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
+
+/// CORS for browser frontends on the configured origins only; credentials are allowed
+/// for those origins and never for a wildcard.
+pub fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::{header, Method};
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+            REQUEST_ID,
+        ])
+        .max_age(3600)
+        // Other origins (and clients that send an `Origin` without being browsers)
+        // get an answer without CORS headers, which a browser will not expose.
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    if !origins.is_empty() {
+        cors = cors.supports_credentials();
+    }
+    cors
+}

@@ -1,6 +1,8 @@
 //! HTTP: the route table, shared state and response helpers.
 
 pub mod agreements;
+pub mod audit;
+pub mod auth;
 pub mod enterprises;
 pub mod error;
 pub mod extract;
@@ -11,13 +13,18 @@ pub mod order_classes;
 pub mod participants;
 pub mod reports;
 pub mod resource;
+pub mod tokens;
 mod transitions;
 pub mod visits;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 
 use crate::db::{self, DbConn, Pool};
+use crate::domain::access::Role;
 use crate::domain::agreement::Agreement;
 use crate::domain::enterprise::Enterprise;
 use crate::domain::internship_base::InternshipBase;
@@ -49,21 +56,39 @@ impl AppState {
     }
 }
 
-/// One operation of the API: method, path template and handler.
+/// One operation of the API: method, path template, handler, and the role it
+/// needs (`None`: open to anyone).
 pub struct Endpoint {
     pub method: Method,
     pub path: &'static str,
+    pub needs: Option<Role>,
     route: fn() -> Route,
 }
 
 macro_rules! endpoint {
     ($method:ident $path:literal => $handler:path) => {
+        endpoint!($method $path => $handler; default_role(&Method::$method, $path))
+    };
+    ($method:ident $path:literal => $handler:path; $needs:expr) => {
         Endpoint {
             method: Method::$method,
             path: $path,
+            needs: $needs,
             route: || web::route().to($handler),
         }
     };
+}
+
+/// `/api/v1` reads need a `viewer` token and changes an `officer` token; probes and
+/// the API document are open.
+fn default_role(method: &Method, path: &str) -> Option<Role> {
+    if !path.starts_with("/api/v1/") {
+        None
+    } else if method == Method::GET {
+        Some(Role::Viewer)
+    } else {
+        Some(Role::Officer)
+    }
 }
 
 /// Every route the service answers; `openapi.yaml` must list exactly these.
@@ -119,6 +144,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/api/v1/reports/stalled" => reports::stalled),
         endpoint!(GET "/api/v1/reports/expiring" => reports::expiring),
         endpoint!(GET "/api/v1/reports/activity" => reports::activity),
+        endpoint!(GET "/api/v1/audit" => audit::list; Some(Role::Officer)),
+        endpoint!(GET "/api/v1/tokens" => tokens::list; Some(Role::Admin)),
+        endpoint!(POST "/api/v1/tokens" => tokens::create; Some(Role::Admin)),
+        endpoint!(DELETE "/api/v1/tokens/{id}" => tokens::revoke; Some(Role::Admin)),
     ]
 }
 
@@ -136,7 +165,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .join(", ");
         let mut resource = web::resource(path);
         for endpoint in allowed {
-            resource = resource.route((endpoint.route)().method(endpoint.method.clone()));
+            let mut route = (endpoint.route)().method(endpoint.method.clone());
+            if let Some(needs) = endpoint.needs {
+                route = route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
+                    auth::authorize(needs, req, next)
+                }));
+            }
+            resource = resource.route(route);
         }
         cfg.service(resource.default_service(web::to(move |req: HttpRequest| {
             let allowed = allow.clone();

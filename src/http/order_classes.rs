@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::resource::Resource;
 use crate::db::{self, order_classes, DbConn};
+use crate::domain::access::{Actor, EntityKind};
 use crate::domain::ids::OrderClassId;
 use crate::domain::order_class::{
     NewOrderClass, OrderClass, OrderClassFilter, OrderClassListParams,
@@ -18,6 +19,7 @@ impl Resource for OrderClass {
     type Filter = OrderClassFilter;
 
     const PATH: &'static str = "/api/v1/order-classes";
+    const ENTITY: EntityKind = EntityKind::OrderClass;
 
     fn id(&self) -> OrderClassId {
         self.id
@@ -39,8 +41,8 @@ impl Resource for OrderClass {
         order_classes::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &NewOrderClass) -> db::Result<Self> {
-        order_classes::create(conn, fields)
+    fn create(conn: &mut DbConn, fields: &NewOrderClass, actor: &Actor) -> db::Result<Self> {
+        order_classes::create(conn, fields, Some(&actor.name))
     }
 
     fn get(conn: &mut DbConn, id: OrderClassId) -> db::Result<Self> {

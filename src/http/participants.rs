@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::resource::Resource;
 use crate::db::{self, participants, DbConn};
+use crate::domain::access::{Actor, EntityKind};
 use crate::domain::ids::ParticipantId;
 use crate::domain::page::Page;
 use crate::domain::participant::{
@@ -18,6 +19,7 @@ impl Resource for Participant {
     type Filter = ParticipantFilter;
 
     const PATH: &'static str = "/api/v1/participants";
+    const ENTITY: EntityKind = EntityKind::Participant;
 
     fn id(&self) -> ParticipantId {
         self.id
@@ -39,7 +41,7 @@ impl Resource for Participant {
         participants::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &ParticipantFields) -> db::Result<Self> {
+    fn create(conn: &mut DbConn, fields: &ParticipantFields, _actor: &Actor) -> db::Result<Self> {
         participants::create(conn, fields)
     }
 

@@ -7,14 +7,18 @@ use std::str::FromStr;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::ApiError;
 use super::extract::{parse_id, IfMatch, JsonBody};
 use super::{created, record, AppState};
-use crate::db::{self, DbConn};
-use crate::domain::page::Page;
+use crate::db::lifecycle::{self, Archivable};
+use crate::db::{self, access, DbConn};
+use crate::domain::access::{
+    self as rules, Actor, AuditAction, AuditEntry, AuditFilter, EntityKind, Role, HISTORY_LIMIT,
+};
+use crate::domain::page::{Embedded, Page};
 use crate::domain::{DomainError, Precondition};
 
 /// A record resource: how its requests are checked and which queries serve it.
@@ -29,6 +33,8 @@ pub trait Resource: Serialize + Send + Sized + 'static {
 
     /// Collection path, e.g. `/api/v1/enterprises`.
     const PATH: &'static str;
+    /// Its kind in the audit trail.
+    const ENTITY: EntityKind;
 
     fn id(&self) -> Self::Id;
     fn version(&self) -> i64;
@@ -36,7 +42,9 @@ pub trait Resource: Serialize + Send + Sized + 'static {
     fn fields(body: &Value) -> Result<Self::Fields, DomainError>;
 
     fn list(conn: &mut DbConn, filter: &Self::Filter) -> db::Result<Page<Self>>;
-    fn create(conn: &mut DbConn, fields: &Self::Fields) -> db::Result<Self>;
+    /// `actor` is recorded on the first stage transition of an item created at a
+    /// later stage.
+    fn create(conn: &mut DbConn, fields: &Self::Fields, actor: &Actor) -> db::Result<Self>;
     fn get(conn: &mut DbConn, id: Self::Id) -> db::Result<Self>;
     fn update(
         conn: &mut DbConn,
@@ -48,7 +56,11 @@ pub trait Resource: Serialize + Send + Sized + 'static {
     fn restore(conn: &mut DbConn, id: Self::Id, if_match: &Precondition) -> db::Result<Self>;
 }
 
-pub async fn list<R: Resource>(
+/// Handlers need the row lock and the record's audit kind as well.
+pub(crate) trait Audited: Resource + Archivable<Id = <Self as Resource>::Id> {}
+impl<R: Resource + Archivable<Id = <R as Resource>::Id>> Audited for R {}
+
+pub(crate) async fn list<R: Resource>(
     state: web::Data<AppState>,
     params: web::Query<R::Params>,
 ) -> Result<HttpResponse, ApiError> {
@@ -57,61 +69,189 @@ pub async fn list<R: Resource>(
     Ok(HttpResponse::Ok().json(page))
 }
 
-pub async fn create<R: Resource>(
+pub(crate) async fn create<R: Audited>(
     state: web::Data<AppState>,
+    actor: Actor,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let fields = R::fields(&body.0)?;
-    let created_record = state.run(move |conn| R::create(conn, &fields)).await?;
+    let created_record = state
+        .run(move |conn| {
+            db::write(conn, |conn| {
+                let created = R::create(conn, &fields, &actor)?;
+                audit(conn, &actor, AuditAction::Create, None, &created)?;
+                Ok(created)
+            })
+        })
+        .await?;
     Ok(created(
         format!("{}/{}", R::PATH, created_record.id()),
-        created_record.version(),
+        Resource::version(&created_record),
         &created_record,
     ))
 }
 
-pub async fn get<R: Resource>(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id: R::Id = parse_id(&id)?;
-    let found = state.run(move |conn| R::get(conn, id)).await?;
-    Ok(record(StatusCode::OK, found.version(), &found))
+/// `?include=history` on a record's `GET`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetParams {
+    pub include: Option<String>,
 }
 
-pub async fn update<R: Resource>(
+/// A record with its own audit trail when `include=history` asked for it.
+#[derive(Serialize)]
+struct WithHistory<R> {
+    #[serde(flatten)]
+    record: R,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<Embedded<AuditEntry>>,
+}
+
+pub(crate) async fn get<R: Audited>(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    actor: Actor,
+    params: web::Query<GetParams>,
+) -> Result<HttpResponse, ApiError> {
+    let id: <R as Resource>::Id = parse_id(&id)?;
+    let with_history = rules::wants_history(params.include.as_deref())?;
+    if with_history {
+        actor.require(Role::Officer)?;
+    }
+    let (found, history) = state
+        .run(move |conn| {
+            let found = R::get(conn, id)?;
+            let history = if with_history {
+                Some(history_of(conn, R::ENTITY, &id)?)
+            } else {
+                None
+            };
+            Ok((found, history))
+        })
+        .await?;
+    let version = Resource::version(&found);
+    Ok(record(
+        StatusCode::OK,
+        version,
+        &WithHistory {
+            record: found,
+            history,
+        },
+    ))
+}
+
+/// The newest entries of a record's audit trail, linking the rest.
+pub(crate) fn history_of(
+    conn: &mut DbConn,
+    kind: EntityKind,
+    id: &impl Display,
+) -> db::Result<Embedded<AuditEntry>> {
+    let page = access::audit_page(conn, &AuditFilter::of_record(kind, id, HISTORY_LIMIT))?;
+    Ok(Embedded::new(
+        page,
+        &format!("/api/v1/audit?entity_kind={kind}&entity_id={id}"),
+    ))
+}
+
+pub(crate) async fn update<R: Audited>(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    actor: Actor,
     if_match: IfMatch,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let id: R::Id = parse_id(&id)?;
+    let id: <R as Resource>::Id = parse_id(&id)?;
     let updated = state
-        .run(move |conn| R::update(conn, id, &if_match.0, &body.0))
+        .run(move |conn| {
+            change::<R>(conn, id, &actor, AuditAction::Update, |conn| {
+                R::update(conn, id, &if_match.0, &body.0)
+            })
+        })
         .await?;
-    Ok(record(StatusCode::OK, updated.version(), &updated))
+    Ok(record(
+        StatusCode::OK,
+        Resource::version(&updated),
+        &updated,
+    ))
 }
 
-pub async fn archive<R: Resource>(
+pub(crate) async fn archive<R: Audited>(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    actor: Actor,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let id: R::Id = parse_id(&id)?;
+    let id: <R as Resource>::Id = parse_id(&id)?;
     let archived = state
-        .run(move |conn| R::archive(conn, id, &if_match.0))
+        .run(move |conn| {
+            change::<R>(conn, id, &actor, AuditAction::Archive, |conn| {
+                R::archive(conn, id, &if_match.0)
+            })
+        })
         .await?;
-    Ok(record(StatusCode::OK, archived.version(), &archived))
+    Ok(record(
+        StatusCode::OK,
+        Resource::version(&archived),
+        &archived,
+    ))
 }
 
-pub async fn restore<R: Resource>(
+pub(crate) async fn restore<R: Audited>(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    actor: Actor,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let id: R::Id = parse_id(&id)?;
+    let id: <R as Resource>::Id = parse_id(&id)?;
     let restored = state
-        .run(move |conn| R::restore(conn, id, &if_match.0))
+        .run(move |conn| {
+            change::<R>(conn, id, &actor, AuditAction::Restore, |conn| {
+                R::restore(conn, id, &if_match.0)
+            })
+        })
         .await?;
-    Ok(record(StatusCode::OK, restored.version(), &restored))
+    Ok(record(
+        StatusCode::OK,
+        Resource::version(&restored),
+        &restored,
+    ))
+}
+
+/// Runs `apply` on a locked record and writes the audit entry of what it changed,
+/// all in one transaction; a change that changes nothing leaves no entry.
+pub(crate) fn change<R: Audited>(
+    conn: &mut DbConn,
+    id: <R as Resource>::Id,
+    actor: &Actor,
+    action: AuditAction,
+    apply: impl FnOnce(&mut DbConn) -> db::Result<R>,
+) -> db::Result<R> {
+    db::write(conn, |conn| {
+        let before: R = lifecycle::lock(conn, id, &Precondition::Any)?;
+        let after = apply(conn)?;
+        if Resource::version(&after) != Resource::version(&before) {
+            audit(conn, actor, action, Some(&before), &after)?;
+        }
+        Ok(after)
+    })
+}
+
+/// Writes the audit entry of a change from `before` (`None`: created) to `after`.
+pub(crate) fn audit<R: Resource>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: AuditAction,
+    before: Option<&R>,
+    after: &R,
+) -> db::Result<()> {
+    let before = before.map(|b| serde_json::to_value(b).unwrap_or_default());
+    let after_value = serde_json::to_value(after).unwrap_or_default();
+    access::record(
+        conn,
+        actor,
+        action,
+        R::ENTITY,
+        &after.id().to_string(),
+        &rules::changes(before.as_ref(), &after_value),
+    )
 }

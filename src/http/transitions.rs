@@ -6,11 +6,14 @@ use std::str::FromStr;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
+use serde_json::json;
 
 use super::error::ApiError;
 use super::extract::{parse_id, IfMatch, JsonBody};
 use super::{record, AppState};
 use crate::db::transitions::{self, Staged};
+use crate::db::{self, access};
+use crate::domain::access::{Actor, AuditAction};
 use crate::domain::transition::{History, Transition, TransitionRequest};
 
 /// The answer to a move: the stored transition and the item at its new stage,
@@ -39,6 +42,7 @@ impl<R: Staged + Serialize> Serialize for Item<R> {
 pub(crate) async fn create<R>(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    actor: Actor,
     if_match: IfMatch,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError>
@@ -49,7 +53,25 @@ where
     let id: R::Id = parse_id(&id)?;
     let request = TransitionRequest::from_body(&body.0)?;
     let (transition, item) = state
-        .run(move |conn| transitions::record::<R>(conn, id, &if_match.0, &request))
+        .run(move |conn| {
+            db::write(conn, |conn| {
+                let (transition, item) =
+                    transitions::record::<R>(conn, id, &if_match.0, &request, Some(&actor.name))?;
+                let changes = json!({
+                    "stage": {"old": transition.from_stage, "new": transition.to_stage},
+                    "stage_changed_at": {"old": null, "new": transition.occurred_at},
+                });
+                access::record(
+                    conn,
+                    &actor,
+                    AuditAction::Move,
+                    R::SUBJECT.into(),
+                    &id.to_string(),
+                    &changes,
+                )?;
+                Ok((transition, item))
+            })
+        })
         .await?;
     let version = item.version();
     Ok(record(

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::resource::Resource;
 use crate::db::{self, visits, DbConn};
+use crate::domain::access::{Actor, EntityKind};
 use crate::domain::ids::VisitId;
 use crate::domain::page::Page;
 use crate::domain::visit::{Visit, VisitFields, VisitFilter, VisitListParams};
@@ -17,6 +18,7 @@ impl Resource for Visit {
     type Filter = VisitFilter;
 
     const PATH: &'static str = "/api/v1/visits";
+    const ENTITY: EntityKind = EntityKind::Visit;
 
     fn id(&self) -> VisitId {
         self.id
@@ -38,7 +40,7 @@ impl Resource for Visit {
         visits::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &VisitFields) -> db::Result<Self> {
+    fn create(conn: &mut DbConn, fields: &VisitFields, _actor: &Actor) -> db::Result<Self> {
         visits::create(conn, fields)
     }
 

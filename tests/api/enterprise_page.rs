@@ -159,7 +159,7 @@ async fn bad_include_is_a_bad_request(app: TestApp) {
     let e = app.enterprise(json!({"name": "Carbonbay Park"})).await;
     let errors = app
         .get(&format!(
-            "/api/v1/enterprises/{}?include=visits,history",
+            "/api/v1/enterprises/{}?include=visits,gossip",
             id_of(&e)
         ))
         .await

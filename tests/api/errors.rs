@@ -255,7 +255,10 @@ async fn oversized_body_is_413(app: TestApp) {
 async fn raw_http(app: &TestApp, head: &str, body: Vec<u8>) -> (u16, String) {
     use std::io::{Read, Write};
     let address = app.address.trim_start_matches("http://").to_string();
-    let request = format!("{head}Host: {address}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "{head}Host: {address}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        app.admin_token
+    );
     tokio::task::spawn_blocking(move || {
         let mut stream = std::net::TcpStream::connect(&address).expect("connect");
         let mut writer = stream.try_clone().expect("socket");

@@ -119,7 +119,13 @@ fn database_url(server: &str, database: &str) -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// Sends the admin token with every request.
     pub client: reqwest::Client,
+    /// Sends no token unless told to.
+    anonymous: reqwest::Client,
+    /// The `admin` token the app made at its first start; every request of the
+    /// helpers below carries it unless a test asks otherwise (`request_as`).
+    pub admin_token: String,
     database_url: String,
     _database: TestDatabase,
 }
@@ -209,16 +215,34 @@ impl TestApp {
             pool_timeout: Duration::from_secs(10),
             workers: Some(2),
             shutdown_timeout: Duration::from_secs(1),
+            cors_origins: vec!["https://frontend.example.edu".into()],
         };
         let app = tokio::task::spawn_blocking(move || Application::build(&settings))
             .await
             .expect("build task")
             .expect("application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let admin_token = app
+            .bootstrap_token()
+            .expect("a new database gets a bootstrap token")
+            .secret
+            .clone();
         tokio::spawn(app.run_until_stopped());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {admin_token}")
+                .parse()
+                .expect("a token is a header value"),
+        );
         TestApp {
             address,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .expect("HTTP client"),
+            anonymous: reqwest::Client::new(),
+            admin_token,
             database_url,
             _database: database,
         }
@@ -261,7 +285,7 @@ impl TestApp {
         assert_eq!(updated.expect("stage set"), 1, "{kind} not found");
     }
 
-    /// Sends a request; `body` is sent as JSON when given.
+    /// Sends a request with the admin token; `body` is sent as JSON when given.
     pub async fn request(
         &self,
         method: Method,
@@ -269,9 +293,26 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Response {
+        let token = self.admin_token.clone();
+        self.request_as(Some(&token), method, path, body, headers)
+            .await
+    }
+
+    /// Sends a request with `token` as its bearer token (`None`: no `Authorization`).
+    pub async fn request_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut request = self
-            .client
+            .anonymous
             .request(method.clone(), format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -321,6 +362,19 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str) -> Response {
         self.request(Method::DELETE, path, None, &[]).await
+    }
+
+    /// Creates a token with `role` through the API and returns its secret.
+    pub async fn token(&self, name: &str, role: &str) -> String {
+        let created = self
+            .post("/api/v1/tokens", &json!({"name": name, "role": role}))
+            .await
+            .expect(201)
+            .body;
+        created["token"]
+            .as_str()
+            .expect("the new token's secret")
+            .to_string()
     }
 
     /// Creates an enterprise from `body` and returns it (asserting 201).

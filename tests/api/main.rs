@@ -3,6 +3,7 @@
 mod contract;
 mod helpers;
 
+mod access;
 mod agreements;
 mod concurrency;
 mod enterprise_page;

@@ -54,6 +54,46 @@ fn every_route_is_documented_and_every_documented_operation_is_served() {
     );
 }
 
+/// The role each operation needs is the one the document names, and the open
+/// operations are exactly those the document marks `security: []`.
+#[test]
+fn every_operation_documents_the_role_it_needs() {
+    let doc = document();
+    for endpoint in endpoints() {
+        let method = endpoint.method.as_str().to_lowercase();
+        let operation = &doc["paths"][endpoint.path][method.as_str()];
+        let documented = operation
+            .get("x-required-role")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let needs = endpoint.needs.map(|role| role.to_string());
+        assert_eq!(
+            documented, needs,
+            "{method} {}: x-required-role disagrees with the route table",
+            endpoint.path
+        );
+        let open = operation
+            .get("security")
+            .and_then(Value::as_sequence)
+            .is_some_and(|s| s.is_empty());
+        assert_eq!(
+            open,
+            needs.is_none(),
+            "{method} {}: `security: []` must mark exactly the open operations",
+            endpoint.path
+        );
+        if needs.is_some() {
+            for status in ["401", "403"] {
+                assert!(
+                    operation["responses"].get(status).is_some(),
+                    "{method} {}: no {status} response documented",
+                    endpoint.path
+                );
+            }
+        }
+    }
+}
+
 backend_tests!(
     served_document_is_the_committed_file,
     every_documented_operation_is_routed
