@@ -5,6 +5,7 @@ mod helpers;
 
 mod agreements;
 mod concurrency;
+mod docs;
 mod enterprise_page;
 mod enterprises;
 mod errors;
