@@ -1,5 +1,6 @@
-//! The rendered reference at `/docs`: the page and its files are served from the
-//! binary. The database plays no part, so these run on SQLite only.
+//! The rendered reference at `/docs`: the page and its files are served from the binary,
+//! and a headless Chromium, cut off from every host but the server, shows every
+//! operation. The database plays no part, so these run on SQLite only.
 
 use std::collections::BTreeSet;
 
@@ -146,4 +147,167 @@ fn the_document_lists_every_file() {
         .collect();
     let served: BTreeSet<&str> = asset_names().into_iter().collect();
     assert_eq!(documented, served);
+}
+
+/// The page as a reader sees it. Runs when `LIAISON_TEST_CHROMIUM` names the browser
+/// (CI sets it); see `build.rs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(chromium_tests),
+    ignore = "Chromium test was not run: set LIAISON_TEST_CHROMIUM=chromium (see README)"
+)]
+async fn chromium_renders_every_operation() {
+    let chromium = std::env::var(browser::CHROMIUM_VAR)
+        .unwrap_or_else(|_| panic!("{} must name the browser", browser::CHROMIUM_VAR));
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let url = format!("{}/docs", app.address);
+    let rendered = tokio::task::spawn_blocking(move || browser::dump_dom(&chromium, &url))
+        .await
+        .expect("browser task");
+    let dom = &rendered.dom;
+    let log = rendered.log();
+
+    // A file from elsewhere fails to resolve or breaks the page's policy; either way
+    // the page's console says so.
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .filter(|l| l.contains("Content Security Policy") || l.contains("Failed to load"))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "the page loads what it may not or cannot:\n{}",
+        refused.join("\n")
+    );
+    assert!(
+        !dom.contains("errors-wrapper"),
+        "Swagger UI reports errors in openapi.yaml:\n{dom}"
+    );
+    let doc = document();
+    let mut operations = 0;
+    for item in doc["paths"].as_mapping().expect("paths").values() {
+        for operation in item.as_mapping().expect("path item").values() {
+            let Some(id) = operation["operationId"].as_str() else {
+                continue;
+            };
+            operations += 1;
+            assert!(
+                dom.contains(&format!(">{id}<")),
+                "operation {id} is not on the rendered page\nlog:\n{log}\nDOM:\n{dom}"
+            );
+        }
+    }
+    assert!(
+        operations >= 50,
+        "only {operations} operations in openapi.yaml"
+    );
+    // Swagger UI breaks paths before each slash; read them as a person would.
+    let text = dom.replace("<wbr>", "").replace('\u{200b}', "");
+    for path in [
+        "/api/v1/enterprises",
+        "/api/v1/enterprises/{id}/transitions",
+        "/api/v1/visits/{id}",
+        "/api/v1/reports/pipeline",
+    ] {
+        assert!(text.contains(path), "{path} is not on the rendered page");
+    }
+}
+
+mod browser {
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// The variable naming the Chromium binary, e.g. `chromium` or `/usr/bin/chromium`.
+    pub const CHROMIUM_VAR: &str = "LIAISON_TEST_CHROMIUM";
+
+    /// Long enough for a slow, shared machine; a hung browser must not hang the suite.
+    const DEADLINE: Duration = Duration::from_secs(120);
+
+    pub struct Rendered {
+        pub dom: String,
+        /// The browser's own log, with the page's console messages.
+        log: String,
+    }
+
+    impl Rendered {
+        /// The log without the noise of a machine with no desktop session bus.
+        pub fn log(&self) -> String {
+            self.log
+                .lines()
+                .filter(|l| !l.contains("dbus"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    }
+
+    /// Loads `url` in headless Chromium, lets its scripts run, and returns the DOM.
+    /// Every host name fails to resolve, so a reference to anything but the server
+    /// (addressed by IP) fails as it would offline.
+    pub fn dump_dom(chromium: &str, url: &str) -> Rendered {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let out = dir.path().join("dom.html");
+        let err = dir.path().join("chromium.log");
+        let mut child = Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                "--enable-logging=stderr",
+                "--virtual-time-budget=30000",
+                "--dump-dom",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join("profile").display()
+            ))
+            .arg(url)
+            .stdin(Stdio::null())
+            .stdout(file(&out))
+            .stderr(file(&err))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {chromium}: {e} (install it: apt-get install chromium)")
+            });
+        let started = Instant::now();
+        let status = loop {
+            match child.try_wait().expect("browser status") {
+                Some(status) => break status,
+                None if started.elapsed() < DEADLINE => {
+                    std::thread::sleep(Duration::from_millis(200))
+                }
+                None => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let log = Rendered {
+                        dom: String::new(),
+                        log: read(&err),
+                    }
+                    .log();
+                    panic!("{chromium} did not finish within {DEADLINE:?}; log:\n{log}");
+                }
+            }
+        };
+        let rendered = Rendered {
+            dom: read(&out),
+            log: read(&err),
+        };
+        assert!(
+            status.success(),
+            "{chromium} failed ({status}); log:\n{}",
+            rendered.log()
+        );
+        rendered
+    }
+
+    fn file(path: &Path) -> std::fs::File {
+        std::fs::File::create(path).expect("browser output file")
+    }
+
+    fn read(path: &Path) -> String {
+        String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+    }
 }
