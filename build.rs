@@ -1,11 +1,17 @@
-//! Turns PostgreSQL integration tests on when `LIAISON_TEST_POSTGRES` names a server,
-//! so that without it they are listed as ignored, with the reason, rather than
-//! silently passing.
+//! Turns on the integration tests that need something outside Rust when a variable
+//! names it, so that without it they are listed as ignored, with the reason, rather
+//! than silently passing: PostgreSQL (`LIAISON_TEST_POSTGRES`) and the headless
+//! Chromium check of `/docs` (`LIAISON_TEST_CHROMIUM`).
 
 fn main() {
-    println!("cargo::rustc-check-cfg=cfg(postgres_tests)");
-    println!("cargo::rerun-if-env-changed=LIAISON_TEST_POSTGRES");
-    if std::env::var_os("LIAISON_TEST_POSTGRES").is_some_and(|v| !v.is_empty()) {
-        println!("cargo::rustc-cfg=postgres_tests");
+    for (var, cfg) in [
+        ("LIAISON_TEST_POSTGRES", "postgres_tests"),
+        ("LIAISON_TEST_CHROMIUM", "chromium_tests"),
+    ] {
+        println!("cargo::rustc-check-cfg=cfg({cfg})");
+        println!("cargo::rerun-if-env-changed={var}");
+        if std::env::var_os(var).is_some_and(|v| !v.is_empty()) {
+            println!("cargo::rustc-cfg={cfg}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+pub mod docs;
 pub mod enterprises;
 pub mod error;
 pub mod extract;
@@ -97,6 +98,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/healthz" => health::healthz),
         endpoint!(GET "/readyz" => health::readyz),
         endpoint!(GET "/openapi.yaml" => health::openapi),
+        endpoint!(GET "/docs" => docs::page),
+        endpoint!(GET "/docs/{file}" => docs::asset),
         endpoint!(GET "/api/v1/enterprises" => resource::list::<Enterprise>),
         endpoint!(POST "/api/v1/enterprises" => resource::create::<Enterprise>),
         endpoint!(GET "/api/v1/enterprises/{id}" => enterprises::get),

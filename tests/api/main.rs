@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod agreements;
 mod concurrency;
+mod docs;
 mod enterprise_page;
 mod enterprises;
 mod errors;
