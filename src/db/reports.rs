@@ -569,6 +569,9 @@ pub fn activity(conn: &mut DbConn, filter: &ActivityFilter) -> Result<Activity> 
 /// - `reach`: when an item first got to each stage or beyond: every item is at
 ///   `intention` from its entry, and a move to a stage reaches it and every stage
 ///   before it (skipped stages are passed through; moving back unreaches nothing).
+///   An item without any history has reached its current stage at
+///   `stage_changed_at` (the synthetic seed writes no history).
+/// - `terminated`: nothing moves out of it, so the current stage tells.
 /// - `spans`, `ranked`, `medians`: finished stays and times to reach, in days, with
 ///   their medians (the mean of the two middle values for an even count).
 macro_rules! funnel_sql {
@@ -583,13 +586,16 @@ stages (stage, ordinal) AS (
   VALUES ('intention', 1), ('negotiation', 2), ('agreement', 3), ('implementation', 4), ('completed', 5)
 ),
 items AS (
-  SELECT i.id, i.created_at
+  SELECT i.id, i.created_at, i.stage, i.stage_changed_at
   FROM (
-    SELECT 'enterprise' AS kind, id, id AS enterprise_id, created_at, archived_at FROM enterprises
+    SELECT 'enterprise' AS kind, id, id AS enterprise_id, created_at, archived_at, stage, stage_changed_at
+    FROM enterprises
     UNION ALL
-    SELECT 'order_class', id, enterprise_id, created_at, archived_at FROM order_classes
+    SELECT 'order_class', id, enterprise_id, created_at, archived_at, stage, stage_changed_at
+    FROM order_classes
     UNION ALL
-    SELECT 'internship_base', id, enterprise_id, created_at, archived_at FROM internship_bases
+    SELECT 'internship_base', id, enterprise_id, created_at, archived_at, stage, stage_changed_at
+    FROM internship_bases
   ) i
   JOIN params p ON i.kind = p.kind
   JOIN enterprises e ON e.id = i.enterprise_id
@@ -604,16 +610,17 @@ moves AS (
   JOIN params p ON t.subject_kind = p.kind
 ),
 firsts AS (
-  SELECT i.id, i.created_at, MIN(m.occurred_at) AS first_move_at,
+  SELECT i.id, i.created_at, i.stage, i.stage_changed_at, MIN(m.occurred_at) AS first_move_at,
          MAX(CASE WHEN m.id IS NOT NULL AND m.from_stage IS NULL THEN 1 ELSE 0 END) AS recorded_start
   FROM items i
   LEFT JOIN moves m ON m.item_id = i.id
-  GROUP BY i.id, i.created_at
+  GROUP BY i.id, i.created_at, i.stage, i.stage_changed_at
 ),
 cohort AS (
-  SELECT f.id, f.created_at, f.first_move_at, f.recorded_start, f.entered_at
+  SELECT f.id, f.created_at, f.stage, f.stage_changed_at, f.first_move_at, f.recorded_start,
+         f.entered_at
   FROM (
-    SELECT id, created_at, first_move_at, recorded_start,
+    SELECT id, created_at, stage, stage_changed_at, first_move_at, recorded_start,
            CASE WHEN first_move_at < created_at THEN first_move_at ELSE created_at END AS entered_at
     FROM firsts
   ) f
@@ -639,6 +646,13 @@ reach AS (
   FROM (
     SELECT c.id AS item_id, 1 AS ordinal, c.entered_at AS at, c.entered_at
     FROM cohort c
+    UNION ALL
+    SELECT c.id, st.ordinal,
+           CASE WHEN c.stage_changed_at < c.entered_at THEN c.entered_at ELSE c.stage_changed_at END,
+           c.entered_at
+    FROM cohort c
+    JOIN stages st ON st.stage = c.stage
+    WHERE c.first_move_at IS NULL
     UNION ALL
     SELECT m.item_id, st.ordinal, m.occurred_at, c.entered_at
     FROM moves m
@@ -676,8 +690,7 @@ SELECT s.stage,
        st.median_days AS median_days,
        r.median_days AS median_days_to_reach,
        (SELECT COUNT(*) FROM cohort) AS entered,
-       (SELECT COUNT(DISTINCT m.item_id) FROM moves m JOIN cohort c ON c.id = m.item_id
-         WHERE m.to_stage = 'terminated') AS terminated
+       (SELECT COUNT(*) FROM cohort WHERE stage = 'terminated') AS terminated
 FROM stages s
 LEFT JOIN medians r ON r.measure = 'reach' AND r.stage = s.stage
 LEFT JOIN medians st ON st.measure = 'stay' AND st.stage = s.stage

@@ -1023,8 +1023,9 @@ async fn funnel_of_order_classes_runs_to_completion(app: TestApp) {
 
 /// Bases whose history says less: one created today whose first move was recorded
 /// as ten days ago (so its time at intention is unknown), one created at
-/// negotiation, one created terminated, and one created 400 days ago that never
-/// moved.
+/// negotiation, one created terminated, one put at agreement without any history
+/// (as the synthetic seed does, and with a `stage_changed_at` before its creation),
+/// and one created 400 days ago that never moved.
 async fn funnel_of_bases_defaults_to_the_last_365_days(app: TestApp) {
     let w = world(&app).await;
     let base = |enterprise: &str, name: &str| json!({"enterprise_id": enterprise, "name": name});
@@ -1043,6 +1044,8 @@ async fn funnel_of_bases_defaults_to_the_last_365_days(app: TestApp) {
     terminated["stage"] = json!("terminated");
     terminated["stage_note"] = json!("The warehouse closed.");
     app.internship_base(terminated).await;
+    let unrecorded = id_of(&app.internship_base(base(&w.park, "Park Lab")).await);
+    app.set_stage("internship_base", &unrecorded, "agreement", 5);
     let old = id_of(
         &app.internship_base(base(&w.park, "Joint Training Base"))
             .await,
@@ -1057,12 +1060,12 @@ async fn funnel_of_bases_defaults_to_the_last_365_days(app: TestApp) {
     assert_eq!(
         funnel,
         json!({
-            "kind": "internship_base", "from": day(-364), "to": day(0), "entered": 3,
+            "kind": "internship_base", "from": day(-364), "to": day(0), "entered": 4,
             "stages": [
-                stage("intention", 3, None, (None, 0), Some(0.0)),
-                stage("negotiation", 2, Some(0.6667), (None, 0), Some(0.0)),
-                stage("agreement", 0, Some(0.0), (None, 0), None),
-                stage("implementation", 0, None, (None, 0), None),
+                stage("intention", 4, None, (None, 0), Some(0.0)),
+                stage("negotiation", 3, Some(0.75), (None, 0), Some(0.0)),
+                stage("agreement", 1, Some(0.3333), (None, 0), Some(0.0)),
+                stage("implementation", 0, Some(0.0), (None, 0), None),
                 stage("completed", 0, None, (None, 0), None),
             ],
             "terminated": 1,
@@ -1076,7 +1079,7 @@ async fn funnel_of_bases_defaults_to_the_last_365_days(app: TestApp) {
         .await
         .expect(200)
         .body;
-    assert_eq!(longer["entered"], 4);
+    assert_eq!(longer["entered"], 5);
     assert_eq!(longer["stages"][0]["stays"], 0);
 }
 
