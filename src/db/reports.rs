@@ -3,7 +3,7 @@
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use diesel::dsl::{count, count_star, max, min};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamp};
 
 use super::schema::{
     agreements, enterprises, internship_bases, order_classes, visit_enterprises, visits,
@@ -12,7 +12,8 @@ use super::{keyset, stored, utc, DbConn, Result};
 use crate::domain::page::Page;
 use crate::domain::report::{
     Activity, ActivityFilter, ActivityGroup, ActivityRow, ExpiringAgreement, ExpiringFilter,
-    ExpiringItem, ItemKind, Named, Pipeline, Scope, StalledFilter, StalledItem,
+    ExpiringItem, Funnel, FunnelFilter, ItemKind, Named, Pipeline, Scope, StageFigures,
+    StalledFilter, StalledItem,
 };
 use crate::domain::stage::Stage;
 use crate::domain::{self};
@@ -548,4 +549,218 @@ pub fn activity(conn: &mut DbConn, filter: &ActivityFilter) -> Result<Activity> 
         to: filter.to,
         items,
     })
+}
+
+/// The funnel, written once for both backends. SQLite numbers `$n` parameters in the
+/// order they first appear, so `params` names each one once, in order, and the rest
+/// of the statement reads them from there. Only the length of a span in days is
+/// spelled differently (`julianday` on SQLite, an epoch difference on PostgreSQL):
+/// it is pasted in at compile time, so each backend gets one static statement.
+///
+/// - `items`: the items of the kind whose enterprise is in scope.
+/// - `firsts`, `cohort`: an item entered the pipeline at its creation or at its first
+///   recorded move, whichever is earlier (a history can be entered after the fact);
+///   the cohort is the items that entered in the period.
+/// - `entries`: each time an item entered a stage: its moves, and, unless its
+///   history records how it started (a move with no `from_stage`), the `intention`
+///   it was created at, whose start is known only when the creation precedes every
+///   move.
+/// - `ordered`: a stay ends at the next entry; the last one is still open.
+/// - `reach`: when an item first got to each stage or beyond: every item is at
+///   `intention` from its entry, and a move to a stage reaches it and every stage
+///   before it (skipped stages are passed through; moving back unreaches nothing).
+///   An item without any history has reached its current stage at
+///   `stage_changed_at` (the synthetic seed writes no history).
+/// - `terminated`: nothing moves out of it, so the current stage tells.
+/// - `spans`, `ranked`, `medians`: finished stays and times to reach, in days, with
+///   their medians (the mean of the two middle values for an even count).
+macro_rules! funnel_sql {
+    ($days:literal) => {
+        concat!(
+            "\
+WITH params AS (
+  SELECT $1 AS kind, $2 AS from_at, $3 AS to_at, $4 AS include_archived,
+         CAST($5 AS TEXT) AS industry, CAST($6 AS TEXT) AS region, CAST($7 AS TEXT) AS park_id
+),
+stages (stage, ordinal) AS (
+  VALUES ('intention', 1), ('negotiation', 2), ('agreement', 3), ('implementation', 4), ('completed', 5)
+),
+items AS (
+  SELECT i.id, i.created_at, i.stage, i.stage_changed_at
+  FROM (
+    SELECT 'enterprise' AS kind, id, id AS enterprise_id, created_at, archived_at, stage, stage_changed_at
+    FROM enterprises
+    UNION ALL
+    SELECT 'order_class', id, enterprise_id, created_at, archived_at, stage, stage_changed_at
+    FROM order_classes
+    UNION ALL
+    SELECT 'internship_base', id, enterprise_id, created_at, archived_at, stage, stage_changed_at
+    FROM internship_bases
+  ) i
+  JOIN params p ON i.kind = p.kind
+  JOIN enterprises e ON e.id = i.enterprise_id
+  WHERE (p.include_archived OR (i.archived_at IS NULL AND e.archived_at IS NULL))
+    AND (p.industry IS NULL OR e.industry = p.industry)
+    AND (p.region IS NULL OR e.region = p.region)
+    AND (p.park_id IS NULL OR e.id = p.park_id OR e.parent_id = p.park_id)
+),
+moves AS (
+  SELECT t.id, t.subject_id AS item_id, t.from_stage, t.to_stage, t.occurred_at
+  FROM stage_transitions t
+  JOIN params p ON t.subject_kind = p.kind
+),
+firsts AS (
+  SELECT i.id, i.created_at, i.stage, i.stage_changed_at, MIN(m.occurred_at) AS first_move_at,
+         MAX(CASE WHEN m.id IS NOT NULL AND m.from_stage IS NULL THEN 1 ELSE 0 END) AS recorded_start
+  FROM items i
+  LEFT JOIN moves m ON m.item_id = i.id
+  GROUP BY i.id, i.created_at, i.stage, i.stage_changed_at
+),
+cohort AS (
+  SELECT f.id, f.created_at, f.stage, f.stage_changed_at, f.first_move_at, f.recorded_start,
+         f.entered_at
+  FROM (
+    SELECT id, created_at, stage, stage_changed_at, first_move_at, recorded_start,
+           CASE WHEN first_move_at < created_at THEN first_move_at ELSE created_at END AS entered_at
+    FROM firsts
+  ) f
+  JOIN params p ON f.entered_at >= p.from_at AND f.entered_at <= p.to_at
+),
+entries AS (
+  SELECT c.id AS item_id, 'intention' AS stage, 0 AS seq, '' AS move_id,
+         CASE WHEN c.first_move_at IS NULL OR c.created_at <= c.first_move_at THEN c.created_at END AS started_at
+  FROM cohort c
+  WHERE c.recorded_start = 0
+  UNION ALL
+  SELECT m.item_id, m.to_stage, 1, m.id, m.occurred_at
+  FROM moves m
+  JOIN cohort c ON c.id = m.item_id
+),
+ordered AS (
+  SELECT stage, started_at,
+         LEAD(started_at) OVER (PARTITION BY item_id ORDER BY seq, started_at, move_id) AS ended_at
+  FROM entries
+),
+reach AS (
+  SELECT s.stage, a.item_id, MIN(a.entered_at) AS entered_at, MIN(a.at) AS reached_at
+  FROM (
+    SELECT c.id AS item_id, 1 AS ordinal, c.entered_at AS at, c.entered_at
+    FROM cohort c
+    UNION ALL
+    SELECT c.id, st.ordinal,
+           CASE WHEN c.stage_changed_at < c.entered_at THEN c.entered_at ELSE c.stage_changed_at END,
+           c.entered_at
+    FROM cohort c
+    JOIN stages st ON st.stage = c.stage
+    WHERE c.first_move_at IS NULL
+    UNION ALL
+    SELECT m.item_id, st.ordinal, m.occurred_at, c.entered_at
+    FROM moves m
+    JOIN cohort c ON c.id = m.item_id
+    JOIN stages st ON st.stage = m.to_stage
+  ) a
+  JOIN stages s ON s.ordinal <= a.ordinal
+  GROUP BY s.stage, a.item_id
+),
+spans AS (
+  SELECT 'stay' AS measure, stage, started_at AS start_at, ended_at AS end_at
+  FROM ordered
+  WHERE started_at IS NOT NULL AND ended_at IS NOT NULL
+  UNION ALL
+  SELECT 'reach', stage, entered_at, reached_at
+  FROM reach
+),
+ranked AS (
+  SELECT measure, stage, days,
+         ROW_NUMBER() OVER (PARTITION BY measure, stage ORDER BY days) AS n,
+         COUNT(*) OVER (PARTITION BY measure, stage) AS total
+  FROM (SELECT measure, stage, ",
+            $days,
+            " AS days FROM spans) d
+),
+medians AS (
+  SELECT measure, stage, AVG(days) AS median_days, MAX(total) AS counted
+  FROM ranked
+  WHERE n IN ((total + 1) / 2, (total + 2) / 2)
+  GROUP BY measure, stage
+)
+SELECT s.stage,
+       COALESCE(r.counted, 0) AS reached,
+       COALESCE(st.counted, 0) AS stays,
+       st.median_days AS median_days,
+       r.median_days AS median_days_to_reach,
+       (SELECT COUNT(*) FROM cohort) AS entered,
+       (SELECT COUNT(*) FROM cohort WHERE stage = 'terminated') AS terminated
+FROM stages s
+LEFT JOIN medians r ON r.measure = 'reach' AND r.stage = s.stage
+LEFT JOIN medians st ON st.measure = 'stay' AND st.stage = s.stage
+ORDER BY s.ordinal"
+        )
+    };
+}
+
+const FUNNEL_SQLITE: &str = funnel_sql!("julianday(end_at) - julianday(start_at)");
+const FUNNEL_POSTGRES: &str =
+    funnel_sql!("CAST(EXTRACT(EPOCH FROM end_at - start_at) AS DOUBLE PRECISION) / 86400");
+
+#[derive(QueryableByName)]
+struct FunnelRow {
+    #[diesel(sql_type = Text)]
+    stage: String,
+    #[diesel(sql_type = BigInt)]
+    reached: i64,
+    #[diesel(sql_type = BigInt)]
+    stays: i64,
+    #[diesel(sql_type = Nullable<Double>)]
+    median_days: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    median_days_to_reach: Option<f64>,
+    #[diesel(sql_type = BigInt)]
+    entered: i64,
+    #[diesel(sql_type = BigInt)]
+    terminated: i64,
+}
+
+/// How the items that entered the pipeline in the period have moved since: one row
+/// per stage of one statement, every value bound.
+pub fn funnel(conn: &mut DbConn, filter: &FunnelFilter) -> Result<Funnel> {
+    let from = filter.from.and_time(chrono::NaiveTime::MIN);
+    // The last microsecond of `to` (both databases keep microseconds), rather than
+    // the next midnight, which after 9999-12-31 has a year SQLite's text order
+    // misplaces. Times of day wrap around, so this is 23:59:59.999999.
+    let last_microsecond = chrono::NaiveTime::MIN - chrono::TimeDelta::microseconds(1);
+    let to = filter.to.and_time(last_microsecond);
+    let scope = &filter.scope;
+    let park = scope.park_id.map(|p| p.to_string());
+    macro_rules! funnel {
+        ($sql:expr, $conn:expr) => {
+            diesel::sql_query($sql)
+                .bind::<Text, _>(filter.kind.as_str())
+                .bind::<Timestamp, _>(from)
+                .bind::<Timestamp, _>(to)
+                .bind::<Bool, _>(scope.include_archived)
+                .bind::<Nullable<Text>, _>(scope.industry.clone())
+                .bind::<Nullable<Text>, _>(scope.region.clone())
+                .bind::<Nullable<Text>, _>(park.clone())
+                .load::<FunnelRow>($conn)?
+        };
+    }
+    let rows = match conn {
+        DbConn::Sqlite(c) => funnel!(FUNNEL_SQLITE, c),
+        DbConn::Pg(c) => funnel!(FUNNEL_POSTGRES, c),
+    };
+    let (entered, terminated) = rows.first().map_or((0, 0), |r| (r.entered, r.terminated));
+    let figures = rows
+        .into_iter()
+        .map(|r| {
+            Ok(StageFigures {
+                stage: stored("report.stage", &r.stage)?,
+                reached: r.reached,
+                stays: r.stays,
+                median_days: r.median_days,
+                median_days_to_reach: r.median_days_to_reach,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Funnel::new(filter, entered, terminated, &figures))
 }

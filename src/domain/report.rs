@@ -1,6 +1,6 @@
 //! Managers' reports: their checked parameters and the shapes they answer with.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::agreement::AgreementKind;
@@ -20,6 +20,8 @@ pub const DEFAULT_ACTIVITY_MONTHS: u32 = 12;
 pub const MAX_ACTIVITY_MONTHS: u32 = 120;
 /// How many enterprises `activity?group=enterprise` lists.
 pub const TOP_ENTERPRISES: i64 = 100;
+/// How many days `funnel` covers by default (today included).
+pub const DEFAULT_FUNNEL_DAYS: u64 = 365;
 
 vocabulary! {
     /// The kinds of record that carry a cooperation stage.
@@ -345,15 +347,6 @@ impl ActivityParams {
     /// including the current one.
     pub fn parse(&self, today: NaiveDate) -> Result<ActivityFilter, DomainError> {
         let mut errors = Vec::new();
-        let date = |field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>| {
-            raw.and_then(|raw| match super::input::parse_date(raw) {
-                Ok(date) => Some(date),
-                Err(message) => {
-                    errors.push(FieldError::new(field, "invalid_date", message));
-                    None
-                }
-            })
-        };
         let from = date("from", self.from.as_deref(), &mut errors);
         let to = date("to", self.to.as_deref(), &mut errors);
         let next_month = month_start(today).checked_add_months(Months::new(1));
@@ -433,6 +426,171 @@ pub struct Activity {
     pub items: Vec<ActivityRow>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelParams {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub kind: Option<String>,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub park_id: Option<String>,
+    pub include_archived: Option<String>,
+}
+
+/// A checked `funnel` request: the items of `kind` that entered the pipeline on a day
+/// from `from` to `to`, both included (UTC).
+#[derive(Debug, Clone)]
+pub struct FunnelFilter {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// One kind per request (default `enterprise`), as `stalled`.
+    pub kind: ItemKind,
+    pub scope: Scope,
+}
+
+impl FunnelParams {
+    /// `today` fixes the default period: the last `DEFAULT_FUNNEL_DAYS` days, today
+    /// included.
+    pub fn parse(&self, today: NaiveDate) -> Result<FunnelFilter, DomainError> {
+        let mut errors = Vec::new();
+        let from = date("from", self.from.as_deref(), &mut errors);
+        let to = date("to", self.to.as_deref(), &mut errors).unwrap_or(today);
+        let from = from
+            .or_else(|| to.checked_sub_days(Days::new(DEFAULT_FUNNEL_DAYS - 1)))
+            .unwrap_or(to);
+        if from > to {
+            errors.push(FieldError::new(
+                "to",
+                "before_from",
+                "must not be before `from`",
+            ));
+        }
+        let filter = FunnelFilter {
+            from,
+            to,
+            kind: page::parse_param("kind", self.kind.as_deref(), "invalid_enum", &mut errors)
+                .unwrap_or(ItemKind::Enterprise),
+            scope: Scope::parse(
+                self.industry.as_deref(),
+                self.region.as_deref(),
+                self.park_id.as_deref(),
+                self.include_archived.as_deref(),
+                &mut errors,
+            ),
+        };
+        finish(filter, errors)
+    }
+}
+
+/// The stages a funnel follows, in order: the main line, without `terminated`.
+pub const FUNNEL_STAGES: [Stage; 5] = [
+    Stage::Intention,
+    Stage::Negotiation,
+    Stage::Agreement,
+    Stage::Implementation,
+    Stage::Completed,
+];
+
+/// What the database counts for one stage of a funnel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageFigures {
+    pub stage: Stage,
+    pub reached: i64,
+    pub stays: i64,
+    pub median_days: Option<f64>,
+    pub median_days_to_reach: Option<f64>,
+}
+
+/// One stage of a funnel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelStage {
+    pub stage: Stage,
+    /// Items of the cohort that have been at this stage or a later one.
+    pub reached: i64,
+    /// `reached` over the previous stage's `reached`; `None` for the first stage and
+    /// after a stage nobody reached.
+    pub conversion_from_previous: Option<f64>,
+    /// The median length of the finished stays at this stage, in days.
+    pub median_days: Option<f64>,
+    /// How many finished stays `median_days` is taken over.
+    pub stays: i64,
+    /// The median time from entering the pipeline to first reaching this stage.
+    pub median_days_to_reach: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Funnel {
+    pub kind: ItemKind,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Items that entered the pipeline in the period: the cohort.
+    pub entered: i64,
+    pub stages: Vec<FunnelStage>,
+    /// Items of the cohort that have been terminated.
+    pub terminated: i64,
+}
+
+impl Funnel {
+    /// Puts the database's figures in stage order and works out the conversions; a
+    /// stage the figures leave out counts as nobody's.
+    pub fn new(
+        filter: &FunnelFilter,
+        entered: i64,
+        terminated: i64,
+        figures: &[StageFigures],
+    ) -> Self {
+        let mut previous: Option<i64> = None;
+        let stages = FUNNEL_STAGES
+            .iter()
+            .map(|&stage| {
+                let found = figures.iter().find(|f| f.stage == stage);
+                let reached = found.map_or(0, |f| f.reached);
+                let conversion_from_previous = previous
+                    .filter(|&p| p > 0)
+                    .map(|p| round(reached as f64 / p as f64, 4));
+                previous = Some(reached);
+                FunnelStage {
+                    stage,
+                    reached,
+                    conversion_from_previous,
+                    median_days: found.and_then(|f| f.median_days).map(|d| round(d, 2)),
+                    stays: found.map_or(0, |f| f.stays),
+                    median_days_to_reach: found
+                        .and_then(|f| f.median_days_to_reach)
+                        .map(|d| round(d, 2)),
+                }
+            })
+            .collect();
+        Funnel {
+            kind: filter.kind,
+            from: filter.from,
+            to: filter.to,
+            entered,
+            stages,
+            terminated,
+        }
+    }
+}
+
+/// `value` to `places` decimal places: day counts computed from timestamps carry
+/// floating-point noise that a report should not show.
+fn round(value: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (value * scale).round() / scale
+}
+
+/// An optional `YYYY-MM-DD` query value.
+fn date(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    raw.and_then(|raw| match super::input::parse_date(raw) {
+        Ok(date) => Some(date),
+        Err(message) => {
+            errors.push(FieldError::new(field, "invalid_date", message));
+            None
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +657,120 @@ mod tests {
             panic!("expected errors");
         };
         assert_eq!(errors[0].code, "before_from");
+    }
+
+    #[test]
+    fn funnel_defaults_to_the_last_365_days_of_enterprises() {
+        let filter = FunnelParams::default()
+            .parse(day("2026-11-25"))
+            .expect("valid");
+        assert_eq!(
+            (filter.from, filter.to, filter.kind),
+            (day("2025-11-26"), day("2026-11-25"), ItemKind::Enterprise)
+        );
+        let only_to = FunnelParams {
+            to: Some("2025-12-31".into()),
+            ..Default::default()
+        };
+        let filter = only_to.parse(day("2026-11-25")).expect("valid");
+        assert_eq!(
+            (filter.from, filter.to),
+            (day("2025-01-01"), day("2025-12-31"))
+        );
+        // One day is a period; a future `from` with the default `to` is not.
+        let one_day = FunnelParams {
+            from: Some("2025-07-01".into()),
+            to: Some("2025-07-01".into()),
+            kind: Some("order_class".into()),
+            ..Default::default()
+        };
+        let filter = one_day.parse(day("2026-11-25")).expect("valid");
+        assert_eq!(filter.kind, ItemKind::OrderClass);
+        let future = FunnelParams {
+            from: Some("2026-12-01".into()),
+            ..Default::default()
+        };
+        let Err(DomainError::BadRequest(errors)) = future.parse(day("2026-11-25")) else {
+            panic!("expected errors");
+        };
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("to", "before_from")
+        );
+    }
+
+    #[test]
+    fn funnel_bad_parameters_are_named() {
+        let params = FunnelParams {
+            from: Some("2025-02-30".into()),
+            to: Some("soon".into()),
+            kind: Some("visit".into()),
+            park_id: Some("carbonbay".into()),
+            ..Default::default()
+        };
+        let Err(DomainError::BadRequest(errors)) = params.parse(day("2026-11-25")) else {
+            panic!("expected errors");
+        };
+        let got: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            got,
+            [
+                ("from", "invalid_date"),
+                ("to", "invalid_date"),
+                ("kind", "invalid_enum"),
+                ("park_id", "invalid_id"),
+            ]
+        );
+    }
+
+    #[test]
+    fn funnel_conversions_follow_the_stage_order() {
+        let filter = FunnelParams::default()
+            .parse(day("2026-11-25"))
+            .expect("valid");
+        let figures = |stage, reached, stays, median: Option<f64>| StageFigures {
+            stage,
+            reached,
+            stays,
+            median_days: median,
+            median_days_to_reach: median.map(|m| m * 2.0),
+        };
+        // Out of order, and with `implementation` and `completed` left out.
+        let funnel = Funnel::new(
+            &filter,
+            3,
+            1,
+            &[
+                figures(Stage::Agreement, 1, 0, None),
+                figures(Stage::Intention, 3, 2, Some(6.666_666_7)),
+                figures(Stage::Negotiation, 2, 1, Some(0.004_999)),
+            ],
+        );
+        let got: Vec<_> = funnel
+            .stages
+            .iter()
+            .map(|s| {
+                (
+                    s.stage,
+                    s.reached,
+                    s.conversion_from_previous,
+                    s.median_days,
+                    s.stays,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Stage::Intention, 3, None, Some(6.67), 2),
+                (Stage::Negotiation, 2, Some(0.6667), Some(0.0), 1),
+                (Stage::Agreement, 1, Some(0.5), None, 0),
+                (Stage::Implementation, 0, Some(0.0), None, 0),
+                (Stage::Completed, 0, None, None, 0),
+            ]
+        );
+        assert_eq!(funnel.stages[0].median_days_to_reach, Some(13.33));
+        assert_eq!((funnel.entered, funnel.terminated), (3, 1));
     }
 
     #[test]

@@ -144,6 +144,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(DELETE "/api/v1/agreements/{id}" => resource::archive::<Agreement>),
         endpoint!(POST "/api/v1/agreements/{id}/restore" => resource::restore::<Agreement>),
         endpoint!(GET "/api/v1/reports/pipeline" => reports::pipeline),
+        endpoint!(GET "/api/v1/reports/funnel" => reports::funnel),
         endpoint!(GET "/api/v1/reports/stalled" => reports::stalled),
         endpoint!(GET "/api/v1/reports/expiring" => reports::expiring),
         endpoint!(GET "/api/v1/reports/activity" => reports::activity),

@@ -6,7 +6,9 @@ use actix_web::{web, HttpResponse};
 use super::error::ApiError;
 use super::AppState;
 use crate::db::reports;
-use crate::domain::report::{ActivityParams, ExpiringParams, PipelineParams, StalledParams};
+use crate::domain::report::{
+    ActivityParams, ExpiringParams, FunnelParams, PipelineParams, StalledParams,
+};
 
 /// `GET /reports/pipeline`: counts per stage of each kind of item.
 pub async fn pipeline(
@@ -54,4 +56,16 @@ pub async fn activity(
         .run(move |conn| reports::activity(conn, &filter))
         .await?;
     Ok(HttpResponse::Ok().json(activity))
+}
+
+/// `GET /reports/funnel`: how the items that entered the pipeline in a period moved.
+pub async fn funnel(
+    state: web::Data<AppState>,
+    params: web::Query<FunnelParams>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = params.parse(crate::domain::today())?;
+    let funnel = state
+        .run(move |conn| reports::funnel(conn, &filter))
+        .await?;
+    Ok(HttpResponse::Ok().json(funnel))
 }

@@ -476,10 +476,26 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
         &[],
     );
 
-    // The stage history: the 29 November visit puts the order class and the base
-    // on record at `intention`; later visits and signed agreements move the other
-    // partners forward, so that every stage and report has something to show.
+    // The stage history: the 29 November visit puts the park, its two companies,
+    // the order class and the base on record at `intention`; the other partners come
+    // on record in 2025, and later visits and signed agreements move them forward,
+    // so that every stage and report has something to show. Every item's history
+    // starts with the day it came on record, so the funnel can tell how long each
+    // stage took: of the five partners met in 2025, two reached an agreement.
     let park_visit_end = instant("2024-11-29T04:00:00Z")?;
+    for company in [&park, &mitsui, &dr] {
+        b.move_to(Move {
+            note: Some("Preliminary cooperation intention at the visit of 29 November 2024."),
+            visit: Some(&park_visit),
+            ..Move::new(
+                SubjectKind::Enterprise,
+                company,
+                company,
+                Stage::Intention,
+                park_visit_end,
+            )
+        })?;
+    }
     b.move_to(Move {
         note: Some(
             "Preliminary cooperation intention on the order class and the talent training plan.",
@@ -504,6 +520,88 @@ fn records(now: NaiveDateTime) -> Result<Records, SeedError> {
             park_visit_end,
         )
     })?;
+    // Invented for the demo: how the other partners came on record, and the talks
+    // that led to the two agreements of 2025.
+    let came_on_record = [
+        (
+            SubjectKind::Enterprise,
+            &logistics,
+            &logistics,
+            "2025-01-14T02:00:00Z",
+            "Invented for the demo: first contact at the college's logistics careers day.",
+        ),
+        (
+            SubjectKind::InternshipBase,
+            &cold_chain_base,
+            &logistics,
+            "2025-02-11T06:00:00Z",
+            "Invented for the demo: an internship base proposed with the draft framework.",
+        ),
+        (
+            SubjectKind::Enterprise,
+            &hospital,
+            &hospital,
+            "2025-02-24T02:00:00Z",
+            "Invented for the demo: the hospital asked for nursing graduates.",
+        ),
+        (
+            SubjectKind::OrderClass,
+            &nursing_class,
+            &hospital,
+            "2025-03-18T02:00:00Z",
+            "Invented for the demo: the hospital proposed a nursing order class.",
+        ),
+        (
+            SubjectKind::Enterprise,
+            &machinery,
+            &machinery,
+            "2025-04-22T02:00:00Z",
+            "Invented for the demo: the company asked about apprenticeships.",
+        ),
+        (
+            SubjectKind::Enterprise,
+            &association,
+            &association,
+            "2025-05-06T02:00:00Z",
+            "Invented for the demo: the association asked to meet the chemical majors.",
+        ),
+        (
+            SubjectKind::Enterprise,
+            &government,
+            &government,
+            "2025-08-19T02:00:00Z",
+            "Invented for the demo: the office offered to fund apprenticeship places.",
+        ),
+    ];
+    for (kind, subject, enterprise, at, note) in came_on_record {
+        b.move_to(Move {
+            note: Some(note),
+            ..Move::new(kind, subject, enterprise, Stage::Intention, instant(at)?)
+        })?;
+    }
+    for (subject, at, note) in [
+        (
+            &logistics,
+            "2025-02-11T06:00:00Z",
+            "Invented for the demo: draft framework agreement exchanged.",
+        ),
+        (
+            &hospital,
+            "2025-04-08T02:00:00Z",
+            "Invented for the demo: class size and placements under discussion.",
+        ),
+    ] {
+        b.move_to(Move {
+            note: Some(note),
+            ..Move::new(
+                SubjectKind::Enterprise,
+                subject,
+                subject,
+                Stage::Negotiation,
+                instant(at)?,
+            )
+        })?;
+    }
     let cold_chain_signed = instant("2025-03-12T08:30:00Z")?;
     b.move_to(Move {
         note: Some("Framework agreement signed during the site visit."),

@@ -285,6 +285,35 @@ impl TestApp {
         assert_eq!(updated.expect("stage set"), 1, "{kind} not found");
     }
 
+    /// Moves the creation of an enterprise, order class or internship base back to
+    /// `at` (RFC 3339), straight in the database: the API stamps `created_at` with
+    /// the present, and the funnel report dates an item's entry by it.
+    pub fn backdate_creation(&self, kind: &str, id: &str, at: &str) {
+        use diesel::r2d2::ManageConnection;
+        use diesel::{ExpressionMethods, QueryDsl};
+        use liaison::db::schema::{enterprises as e, internship_bases as ib, order_classes as oc};
+        let created_at = chrono::DateTime::parse_from_rfc3339(at)
+            .expect("an RFC 3339 time")
+            .naive_utc();
+        let mut conn = liaison::db::ConnectionManager::new(DatabaseUrl::parse(&self.database_url))
+            .connect()
+            .expect("test database connection");
+        let id = id.to_string();
+        let updated = match kind {
+            "enterprise" => diesel::update(e::table.find(id))
+                .set(e::created_at.eq(created_at))
+                .execute(&mut conn),
+            "order_class" => diesel::update(oc::table.find(id))
+                .set(oc::created_at.eq(created_at))
+                .execute(&mut conn),
+            "internship_base" => diesel::update(ib::table.find(id))
+                .set(ib::created_at.eq(created_at))
+                .execute(&mut conn),
+            other => panic!("no stage on {other}"),
+        };
+        assert_eq!(updated.expect("creation moved"), 1, "{kind} not found");
+    }
+
     /// Sends a request with the admin token; `body` is sent as JSON when given.
     pub async fn request(
         &self,

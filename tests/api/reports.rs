@@ -1,6 +1,6 @@
 //! `/api/v1/reports/*`: each report against figures worked out by hand from a small
-//! data set built through the API (stages set in the database, as the API cannot
-//! move them yet).
+//! data set built through the API (some stages and creation times set in the
+//! database, where a report needs items that have sat still for a while).
 
 use chrono::{Days, Duration, Utc};
 use serde_json::{json, Value};
@@ -12,6 +12,9 @@ backend_tests!(
     stalled_lists_items_neither_moved_nor_visited,
     expiring_lists_agreements_ending_soon_with_renewals,
     activity_counts_visits_per_month_direction_and_enterprise,
+    funnel_follows_the_enterprises_that_entered_in_the_period,
+    funnel_of_order_classes_runs_to_completion,
+    funnel_of_bases_defaults_to_the_last_365_days,
     reports_reject_bad_parameters,
 );
 
@@ -606,6 +609,480 @@ async fn activity_counts_visits_per_month_direction_and_enterprise(app: TestApp)
     );
 }
 
+/// Posts a stage move (asserting 201). `body` carries `to_stage`, `occurred_at` and
+/// whatever evidence the move needs.
+async fn move_item(app: &TestApp, collection: &str, id: &str, body: Value) {
+    app.post(&format!("/api/v1/{collection}/{id}/transitions"), &body)
+        .await
+        .expect(201);
+}
+
+/// One stage of a funnel, as the API writes it.
+fn stage(
+    stage: &str,
+    reached: i64,
+    conversion: Option<f64>,
+    (median_days, stays): (Option<f64>, i64),
+    median_days_to_reach: Option<f64>,
+) -> Value {
+    json!({
+        "stage": stage, "reached": reached, "conversion_from_previous": conversion,
+        "median_days": median_days, "stays": stays,
+        "median_days_to_reach": median_days_to_reach,
+    })
+}
+
+/// `(reached, conversion_from_previous)` of every stage of a funnel.
+fn reached(funnel: &Value) -> Vec<(i64, Option<f64>)> {
+    funnel["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| {
+            (
+                s["reached"].as_i64().expect("a count"),
+                s["conversion_from_previous"].as_f64(),
+            )
+        })
+        .collect()
+}
+
+/// `(median_days, stays, median_days_to_reach)` of every stage of a funnel.
+fn durations(funnel: &Value) -> Vec<(Option<f64>, i64, Option<f64>)> {
+    funnel["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| {
+            (
+                s["median_days"].as_f64(),
+                s["stays"].as_i64().expect("a count"),
+                s["median_days_to_reach"].as_f64(),
+            )
+        })
+        .collect()
+}
+
+/// The enterprises' histories, all in 2025 (days of intention in brackets):
+/// - the park, created 1 January 00:00: negotiation 11 January [10], agreement
+///   10 February [30 in negotiation];
+/// - Mitsui, created 5 January: negotiation 25 January [20], agreement 6 March [40 in
+///   negotiation], back to negotiation 16 March [10 in agreement];
+/// - DR, created 10 January: terminated 13 January [3];
+/// - Hangzhou, created 30 June 23:00: agreement 2 July 23:00, skipping negotiation
+///   [2], implementation 14 July 23:00 [12 in agreement];
+/// - a late partner created 1 July 00:00 that has not moved;
+/// - a partner created 1 February, in negotiation since 5 February [4], archived.
+async fn funnel_follows_the_enterprises_that_entered_in_the_period(app: TestApp) {
+    let w = world(&app).await;
+    let software = |name: &str| json!({"name": name, "industry": "Software", "region": "Zhejiang"});
+    let late = id_of(&app.enterprise(software("Late Partner")).await);
+    let gone = id_of(&app.enterprise(software("Archived Partner")).await);
+    for (id, created) in [
+        (&w.park, "2025-01-01T00:00:00Z"),
+        (&w.mitsui, "2025-01-05T00:00:00Z"),
+        (&w.dr, "2025-01-10T00:00:00Z"),
+        (&w.hz, "2025-06-30T23:00:00Z"),
+        (&late, "2025-07-01T00:00:00Z"),
+        (&gone, "2025-02-01T00:00:00Z"),
+    ] {
+        app.backdate_creation("enterprise", id, created);
+    }
+    let deal = |enterprise: &str| {
+        json!({
+            "enterprise_id": enterprise, "title": "Framework Cooperation Agreement",
+            "kind": "framework", "valid_from": "2025-01-01", "valid_until": "2027-12-31",
+        })
+    };
+    let park_deal = agreement(&app, deal(&w.park)).await;
+    let mitsui_deal = agreement(&app, deal(&w.mitsui)).await;
+    let hz_deal = agreement(&app, deal(&w.hz)).await;
+    let moves = [
+        (
+            &w.park,
+            json!({"to_stage": "negotiation", "occurred_at": "2025-01-11T00:00:00Z"}),
+        ),
+        (
+            &w.park,
+            json!({"to_stage": "agreement", "occurred_at": "2025-02-10T00:00:00Z", "agreement_id": park_deal}),
+        ),
+        (
+            &w.mitsui,
+            json!({"to_stage": "negotiation", "occurred_at": "2025-01-25T00:00:00Z"}),
+        ),
+        (
+            &w.mitsui,
+            json!({"to_stage": "agreement", "occurred_at": "2025-03-06T00:00:00Z", "agreement_id": mitsui_deal}),
+        ),
+        (
+            &w.mitsui,
+            json!({"to_stage": "negotiation", "occurred_at": "2025-03-16T00:00:00Z", "note": "Deal reopened over the class size."}),
+        ),
+        (
+            &w.dr,
+            json!({"to_stage": "terminated", "occurred_at": "2025-01-13T00:00:00Z", "note": "No positions this year."}),
+        ),
+        (
+            &w.hz,
+            json!({"to_stage": "agreement", "occurred_at": "2025-07-02T23:00:00Z", "agreement_id": hz_deal}),
+        ),
+        (
+            &w.hz,
+            json!({"to_stage": "implementation", "occurred_at": "2025-07-14T23:00:00Z", "agreement_id": hz_deal}),
+        ),
+        (
+            &gone,
+            json!({"to_stage": "negotiation", "occurred_at": "2025-02-05T00:00:00Z"}),
+        ),
+    ];
+    for (id, body) in moves {
+        move_item(&app, "enterprises", id, body).await;
+    }
+    app.delete(&format!("/api/v1/enterprises/{gone}"))
+        .await
+        .expect(200);
+
+    // The first half of 2025: the park (on `from`, at midnight) to Hangzhou (on `to`,
+    // an hour before its end); what they did after `to` still counts.
+    let half = "from=2025-01-01&to=2025-06-30";
+    let funnel = app
+        .get(&format!("/api/v1/reports/funnel?{half}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        funnel,
+        json!({
+            "kind": "enterprise", "from": "2025-01-01", "to": "2025-06-30", "entered": 4,
+            "stages": [
+                // Stays of 2, 3, 10 and 20 days: an even count.
+                stage("intention", 4, None, (Some(6.5), 4), Some(0.0)),
+                // Hangzhou skipped negotiation and still passed it; Mitsui's second
+                // stay there is still open.
+                stage("negotiation", 3, Some(0.75), (Some(35.0), 2), Some(10.0)),
+                // Mitsui moved back, and still reached agreement.
+                stage("agreement", 3, Some(1.0), (Some(11.0), 2), Some(40.0)),
+                stage("implementation", 1, Some(0.3333), (None, 0), Some(14.0)),
+                stage("completed", 0, Some(0.0), (None, 0), None),
+            ],
+            "terminated": 1,
+        })
+    );
+
+    // The archived partner joins: five stays of intention, four times to negotiation.
+    let archived_too = app
+        .get(&format!(
+            "/api/v1/reports/funnel?{half}&include_archived=true"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(archived_too["entered"], 5);
+    assert_eq!(
+        reached(&archived_too),
+        [
+            (5, None),
+            (4, Some(0.8)),
+            (3, Some(0.75)),
+            (1, Some(0.3333)),
+            (0, Some(0.0))
+        ]
+    );
+    assert_eq!(
+        durations(&archived_too)[..2],
+        [(Some(4.0), 5, Some(0.0)), (Some(35.0), 2, Some(7.0))]
+    );
+
+    // The park and its members: DR's three days, the park's ten, Mitsui's twenty.
+    let park = app
+        .get(&format!("/api/v1/reports/funnel?{half}&park_id={}", w.park))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (park["entered"].clone(), park["terminated"].clone()),
+        (json!(3), json!(1))
+    );
+    assert_eq!(
+        reached(&park),
+        [
+            (3, None),
+            (2, Some(0.6667)),
+            (2, Some(1.0)),
+            (0, Some(0.0)),
+            (0, None)
+        ]
+    );
+    assert_eq!(
+        durations(&park),
+        [
+            (Some(10.0), 3, Some(0.0)),
+            (Some(35.0), 2, Some(15.0)),
+            (Some(10.0), 1, Some(50.0)),
+            (None, 0, None),
+            (None, 0, None),
+        ]
+    );
+    let chemicals = app
+        .get(&format!(
+            "/api/v1/reports/funnel?{half}&industry=Chemicals%20and%20new%20materials"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(chemicals["stages"], park["stages"]);
+
+    for query in [
+        "industry=Software",
+        "region=Zhejiang",
+        "industry=Software&region=Zhejiang",
+    ] {
+        let software = app
+            .get(&format!("/api/v1/reports/funnel?{half}&{query}"))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(
+            software["stages"],
+            json!([
+                stage("intention", 1, None, (Some(2.0), 1), Some(0.0)),
+                stage("negotiation", 1, Some(1.0), (None, 0), Some(2.0)),
+                stage("agreement", 1, Some(1.0), (Some(12.0), 1), Some(2.0)),
+                stage("implementation", 1, Some(1.0), (None, 0), Some(14.0)),
+                stage("completed", 0, Some(0.0), (None, 0), None),
+            ]),
+            "{query}"
+        );
+        assert_eq!(software["terminated"], 0, "{query}");
+    }
+    let software = app
+        .get(&format!(
+            "/api/v1/reports/funnel?{half}&industry=Software&include_archived=true"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(software["entered"], 2);
+
+    // The edges of the period: both days are in it, whole.
+    for (period, entered) in [
+        ("from=2025-01-02&to=2025-06-30", 3),
+        ("from=2025-01-01&to=2025-06-29", 3),
+        ("from=2025-06-30&to=2025-06-30", 1),
+        ("from=2025-01-01&to=2025-12-31", 5),
+        ("from=2024-01-01&to=2024-12-31", 0),
+    ] {
+        let funnel = app
+            .get(&format!("/api/v1/reports/funnel?{period}"))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(funnel["entered"], entered, "{period}");
+        assert_eq!(funnel["stages"][0]["reached"], entered, "{period}");
+    }
+    // The late partner alone: at intention, no stay finished.
+    let late = app
+        .get("/api/v1/reports/funnel?from=2025-07-01&to=2025-07-01")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        late["stages"][0],
+        stage("intention", 1, None, (None, 0), Some(0.0))
+    );
+    assert_eq!(reached(&late)[1], (0, Some(0.0)));
+    // Nobody: every figure empty, no conversion from nothing.
+    let nobody = app
+        .get("/api/v1/reports/funnel?from=2024-01-01&to=2024-12-31")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(reached(&nobody), [(0, None); 5]);
+    assert_eq!(durations(&nobody), [(None, 0, None); 5]);
+    assert_eq!(nobody["terminated"], 0);
+    // Enterprises only: the order classes have their own funnel.
+    let classes = app
+        .get(&format!("/api/v1/reports/funnel?{half}&kind=order_class"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        (classes["kind"].clone(), classes["entered"].clone()),
+        (json!("order_class"), json!(0))
+    );
+}
+
+/// An order class of Mitsui's that went all the way, ten days a stage, and one of
+/// Hangzhou's that was archived in negotiation after four days of intention.
+async fn funnel_of_order_classes_runs_to_completion(app: TestApp) {
+    let w = world(&app).await;
+    let done = id_of(
+        &app.order_class(json!({
+            "enterprise_id": w.mitsui, "name": "Process Technology 2025",
+            "planned_size": 40, "enrolled_count": 30,
+        }))
+        .await,
+    );
+    let dropped = id_of(
+        &app.order_class(json!({"enterprise_id": w.hz, "name": "Software Testing 2025"}))
+            .await,
+    );
+    app.backdate_creation("order_class", &done, "2025-02-01T00:00:00Z");
+    app.backdate_creation("order_class", &dropped, "2025-02-01T00:00:00Z");
+    let deal = agreement(
+        &app,
+        json!({
+            "enterprise_id": w.mitsui, "title": "Order Class Agreement", "kind": "order_class",
+            "order_class_id": done, "valid_from": "2025-02-21", "valid_until": "2025-12-31",
+        }),
+    )
+    .await;
+    for (to_stage, at) in [
+        ("negotiation", "2025-02-11T00:00:00Z"),
+        ("agreement", "2025-02-21T00:00:00Z"),
+        ("implementation", "2025-03-03T00:00:00Z"),
+        ("completed", "2025-03-13T00:00:00Z"),
+    ] {
+        let mut body = json!({"to_stage": to_stage, "occurred_at": at});
+        if to_stage != "negotiation" {
+            body["agreement_id"] = json!(deal);
+        }
+        move_item(&app, "order-classes", &done, body).await;
+    }
+    move_item(
+        &app,
+        "order-classes",
+        &dropped,
+        json!({"to_stage": "negotiation", "occurred_at": "2025-02-05T00:00:00Z"}),
+    )
+    .await;
+    app.delete(&format!("/api/v1/order-classes/{dropped}"))
+        .await
+        .expect(200);
+
+    let year = "from=2025-01-01&to=2025-12-31&kind=order_class";
+    let funnel = app
+        .get(&format!("/api/v1/reports/funnel?{year}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        funnel,
+        json!({
+            "kind": "order_class", "from": "2025-01-01", "to": "2025-12-31", "entered": 1,
+            "stages": [
+                stage("intention", 1, None, (Some(10.0), 1), Some(0.0)),
+                stage("negotiation", 1, Some(1.0), (Some(10.0), 1), Some(10.0)),
+                stage("agreement", 1, Some(1.0), (Some(10.0), 1), Some(20.0)),
+                stage("implementation", 1, Some(1.0), (Some(10.0), 1), Some(30.0)),
+                // Nothing leaves `completed`: no stays to measure.
+                stage("completed", 1, Some(1.0), (None, 0), Some(40.0)),
+            ],
+            "terminated": 0,
+        })
+    );
+    // The archived class counts with `include_archived`, though its enterprise is live.
+    let archived_too = app
+        .get(&format!(
+            "/api/v1/reports/funnel?{year}&include_archived=true"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        reached(&archived_too),
+        [
+            (2, None),
+            (2, Some(1.0)),
+            (1, Some(0.5)),
+            (1, Some(1.0)),
+            (1, Some(1.0))
+        ]
+    );
+    assert_eq!(
+        durations(&archived_too)[..2],
+        [(Some(7.0), 2, Some(0.0)), (Some(10.0), 1, Some(7.0))]
+    );
+    // Filtered through the class's enterprise.
+    let park = app
+        .get(&format!("/api/v1/reports/funnel?{year}&park_id={}", w.park))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(park["stages"], funnel["stages"]);
+    let software = app
+        .get(&format!(
+            "/api/v1/reports/funnel?{year}&industry=Software&include_archived=true"
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(software["entered"], 1);
+    assert_eq!(software["stages"][0]["median_days"], 4.0);
+}
+
+/// Bases whose history says less: one created today whose first move was recorded
+/// as ten days ago (so its time at intention is unknown), one created at
+/// negotiation, one created terminated, one put at agreement without any history
+/// (as the synthetic seed does, and with a `stage_changed_at` before its creation),
+/// and one created 400 days ago that never moved.
+async fn funnel_of_bases_defaults_to_the_last_365_days(app: TestApp) {
+    let w = world(&app).await;
+    let base = |enterprise: &str, name: &str| json!({"enterprise_id": enterprise, "name": name});
+    let backdated = id_of(&app.internship_base(base(&w.dr, "DR Plant Base")).await);
+    move_item(
+        &app,
+        "internship-bases",
+        &backdated,
+        json!({"to_stage": "negotiation", "occurred_at": ago(10)}),
+    )
+    .await;
+    let mut at_negotiation = base(&w.hz, "Hangzhou Test Lab");
+    at_negotiation["stage"] = json!("negotiation");
+    app.internship_base(at_negotiation).await;
+    let mut terminated = base(&w.mitsui, "Mitsui Warehouse");
+    terminated["stage"] = json!("terminated");
+    terminated["stage_note"] = json!("The warehouse closed.");
+    app.internship_base(terminated).await;
+    let unrecorded = id_of(&app.internship_base(base(&w.park, "Park Lab")).await);
+    app.set_stage("internship_base", &unrecorded, "agreement", 5);
+    let old = id_of(
+        &app.internship_base(base(&w.park, "Joint Training Base"))
+            .await,
+    );
+    app.backdate_creation("internship_base", &old, &ago(400));
+
+    let funnel = app
+        .get("/api/v1/reports/funnel?kind=internship_base")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        funnel,
+        json!({
+            "kind": "internship_base", "from": day(-364), "to": day(0), "entered": 4,
+            "stages": [
+                stage("intention", 4, None, (None, 0), Some(0.0)),
+                stage("negotiation", 3, Some(0.75), (None, 0), Some(0.0)),
+                stage("agreement", 1, Some(0.3333), (None, 0), Some(0.0)),
+                stage("implementation", 0, Some(0.0), (None, 0), None),
+                stage("completed", 0, None, (None, 0), None),
+            ],
+            "terminated": 1,
+        })
+    );
+    let longer = app
+        .get(&format!(
+            "/api/v1/reports/funnel?kind=internship_base&from={}",
+            day(-401)
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(longer["entered"], 5);
+    assert_eq!(longer["stages"][0]["stays"], 0);
+}
+
 async fn reports_reject_bad_parameters(app: TestApp) {
     let cases: &[(&str, &[(&str, &str)])] = &[
         ("pipeline?page=2", &[("page", "unknown_parameter")]),
@@ -640,6 +1117,25 @@ async fn reports_reject_bad_parameters(app: TestApp) {
             &[("to", "out_of_range")],
         ),
         ("activity?days=30", &[("days", "unknown_parameter")]),
+        ("funnel?from=2025-02-30", &[("from", "invalid_date")]),
+        (
+            "funnel?to=2025-13-01&kind=visit",
+            &[("to", "invalid_date"), ("kind", "invalid_enum")],
+        ),
+        (
+            "funnel?from=2025-06-01&to=2025-05-31",
+            &[("to", "before_from")],
+        ),
+        // A `from` after today, with `to` left at today.
+        ("funnel?from=2999-01-01", &[("to", "before_from")]),
+        (
+            "funnel?park_id=carbonbay&include_archived=maybe",
+            &[
+                ("park_id", "invalid_id"),
+                ("include_archived", "invalid_boolean"),
+            ],
+        ),
+        ("funnel?group=month", &[("group", "unknown_parameter")]),
     ];
     for (query, expected) in cases {
         let errors = app

@@ -20,6 +20,7 @@ backend_tests!(
     demo_is_readable_through_the_api,
     demo_park_page_tells_the_whole_story,
     demo_stage_history_matches_the_items,
+    demo_funnel_tells_how_2025s_intentions_fared,
     demo_refuses_a_database_with_enterprises,
     demo_with_force_stops_on_a_taken_name,
     synthetic_counts_and_links_hold,
@@ -320,7 +321,38 @@ async fn demo_stage_history_matches_the_items(app: TestApp) {
         .filter(|e| e["at"].as_str().is_some_and(|at| at < "2025"))
         .map(|e| e["kind"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(kinds, ["transition", "transition", "visit"], "{timeline}");
+    // The park itself, its order class and its base came on record at the visit.
+    assert_eq!(
+        kinds,
+        ["transition", "transition", "transition", "visit"],
+        "{timeline}"
+    );
+}
+
+/// "How many intentions became agreements last year, and how long did it take?"
+/// Five partners came on record in 2025; two signed, after 57 and 85 days.
+async fn demo_funnel_tells_how_2025s_intentions_fared(app: TestApp) {
+    with_db(&app, |conn| seed::demo(conn, false))
+        .await
+        .expect("demo loads");
+    let funnel = app
+        .get("/api/v1/reports/funnel?from=2025-01-01&to=2025-12-31")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(funnel["entered"], 5, "{funnel}");
+    let stages = funnel["stages"].as_array().expect("stages");
+    let column = |key: &str| -> Vec<Value> { stages.iter().map(|s| s[key].clone()).collect() };
+    assert_eq!(
+        column("reached"),
+        [json!(5), json!(4), json!(2), json!(0), json!(0)]
+    );
+    assert_eq!(stages[2]["conversion_from_previous"], 0.5);
+    assert_eq!(stages[2]["median_days_to_reach"], 71.16);
+    // Intention: 28⅙, 43, 56 and 77⅙ days; negotiation: 29.10 and 42.04 days.
+    assert_eq!(column("median_days")[..2], [json!(49.5), json!(35.57)]);
+    assert_eq!(column("stays")[..3], [json!(4), json!(2), json!(0)]);
+    assert_eq!(funnel["terminated"], 0);
 }
 
 async fn demo_refuses_a_database_with_enterprises(app: TestApp) {
