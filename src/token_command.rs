@@ -85,7 +85,7 @@ fn print_table(tokens: &[Token]) {
             "{:<36}  {:<24}  {:<7}  {:<8}  {:<16}  {:<16}  {:<16}",
             token.id,
             token.name,
-            token.role,
+            token.role.as_str(),
             status,
             time(Some(token.created_at)),
             time(token.last_used_at),

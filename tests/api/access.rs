@@ -14,6 +14,8 @@ backend_tests!(
     malformed_and_unknown_tokens_are_refused,
     roles_limit_what_a_token_may_do,
     a_viewer_is_refused_every_change,
+    every_documented_operation_enforces_its_role,
+    only_a_hash_of_a_token_is_stored,
     tokens_are_created_listed_and_revoked,
     token_bodies_are_checked,
     revoking_twice_or_a_missing_token_fails,
@@ -197,6 +199,100 @@ async fn a_viewer_is_refused_every_change(app: TestApp) {
         tried += 1;
     }
     assert!(tried >= 25, "only {tried} write routes");
+}
+
+/// Each role against every operation of `openapi.yaml`: an operation must name the
+/// role it needs (or be marked open), and the server must enforce exactly that.
+async fn every_documented_operation_enforces_its_role(app: TestApp) {
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(include_str!("../../openapi.yaml")).expect("openapi.yaml parses");
+    let tokens = [
+        ("viewer", app.token("as-viewer", "viewer").await),
+        ("officer", app.token("as-officer", "officer").await),
+        ("admin", app.token("as-admin", "admin").await),
+    ];
+    let rank = |role: &str| {
+        ["viewer", "officer", "admin"]
+            .iter()
+            .position(|r| *r == role)
+    };
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_mapping().expect("paths") {
+        let path = path.as_str().expect("path");
+        for method in ["get", "post", "patch", "delete"] {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let open = operation
+                .get("security")
+                .and_then(serde_yaml::Value::as_sequence)
+                .is_some_and(|s| s.is_empty());
+            let needed = operation
+                .get("x-required-role")
+                .and_then(serde_yaml::Value::as_str);
+            assert!(
+                open != needed.is_some(),
+                "{method} {path}: neither open (`security: []`) nor naming `x-required-role`"
+            );
+            let url = path
+                .replace("{id}", MISSING_ID)
+                .replace("{file}", "docs.js");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let body = json!({});
+            let body = (method == Method::POST || method == Method::PATCH).then_some(&body);
+            let anonymous = app.request_as(None, method.clone(), &url, body, &[]).await;
+            if open {
+                assert!(
+                    ![401, 403].contains(&anonymous.status),
+                    "{method} {path} is open but answered {}",
+                    anonymous.status
+                );
+                continue;
+            }
+            assert_eq!(anonymous.status, 401, "{method} {path} without a token");
+            let needed = rank(needed.unwrap_or_default()).expect("a known role");
+            for (role, token) in &tokens {
+                let response = app
+                    .request_as(Some(token), method.clone(), &url, body, &[])
+                    .await;
+                let allowed = rank(role).expect("role") >= needed;
+                if allowed {
+                    assert!(
+                        ![401, 403].contains(&response.status),
+                        "{method} {path} as {role}: {}",
+                        response.text
+                    );
+                } else {
+                    assert_eq!(response.status, 403, "{method} {path} as {role}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 150, "only {checked} checks");
+}
+
+async fn only_a_hash_of_a_token_is_stored(app: TestApp) {
+    use diesel::prelude::*;
+    use diesel::r2d2::ManageConnection;
+    use liaison::db::schema::api_tokens;
+    let secret = app.token("hashed", "viewer").await;
+    let mut conn =
+        liaison::db::ConnectionManager::new(liaison::db::DatabaseUrl::parse(app.database_url()))
+            .connect()
+            .expect("database");
+    let rows: Vec<(String, String, String)> = api_tokens::table
+        .select((api_tokens::name, api_tokens::role, api_tokens::token_hash))
+        .load(&mut conn)
+        .expect("tokens");
+    let (_, _, hash) = rows
+        .iter()
+        .find(|(name, _, _)| name == "hashed")
+        .expect("the token's row");
+    assert_ne!(hash, &secret);
+    assert!(!hash.contains(&secret[40..]), "the secret is not stored");
+    assert_eq!(hash, &liaison::domain::access::hash(&secret));
+    assert_eq!(hash.len(), 64, "SHA-256, hex");
 }
 
 async fn tokens_are_created_listed_and_revoked(app: TestApp) {
