@@ -40,10 +40,23 @@ pub enum Command {
     /// Apply pending migrations, then load a demo or a synthetic data set into an
     /// empty database.
     Seed(SeedArgs),
+    /// Write a consistent copy of a SQLite database to FILE, safely while `serve`
+    /// runs (for PostgreSQL, use `pg_dump`; see the README).
+    Backup(BackupArgs),
     /// Create, list and revoke API tokens (works with the database directly, so it
     /// needs no token itself).
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Where to write the copy: a new SQLite file (an existing file is refused).
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         ),
         Command::Seed(args) => liaison::seed::command::run(&args),
         Command::Token(command) => liaison::token_command::run(&command),
+        Command::Backup(args) => backup(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -47,6 +48,25 @@ fn serve(
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+fn backup(args: &liaison::cli::BackupArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let url = DatabaseUrl::parse(&args.database.database_url);
+    if url.backend == db::Backend::Sqlite && !std::path::Path::new(&url.url).exists() {
+        return Err(format!("there is no database at {}", url.url).into());
+    }
+    let started = std::time::Instant::now();
+    let pool = db::pool(&url, 1, std::time::Duration::from_secs(10))?;
+    db::backup(&mut *pool.get()?, &args.file)?;
+    let bytes = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "backed up {} to {} ({:.1} MiB in {:.1} s)",
+        url.redacted(),
+        args.file.display(),
+        bytes as f64 / (1024.0 * 1024.0),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn migrate(

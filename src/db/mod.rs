@@ -393,6 +393,38 @@ pub(crate) fn contains_pattern(text: &str) -> String {
     pattern
 }
 
+/// Why a backup could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0} exists already; choose a new file (a backup never overwrites)")]
+    Exists(String),
+    #[error(
+        "`liaison backup` copies SQLite databases; for PostgreSQL use pg_dump, e.g. \
+         `pg_dump --format=custom --file=liaison.dump \"$DATABASE_URL\"` (see the README)"
+    )]
+    Postgres,
+    #[error("cannot write the backup: {0}")]
+    Query(#[from] QueryError),
+}
+
+/// Writes a consistent copy of a SQLite database to `target` with `VACUUM INTO`: it
+/// reads one snapshot, so writers carry on (WAL) and the copy is a compact, complete
+/// database with no WAL of its own.
+pub fn backup(conn: &mut DbConn, target: &std::path::Path) -> Result<(), BackupError> {
+    if target.exists() {
+        return Err(BackupError::Exists(target.display().to_string()));
+    }
+    match conn {
+        DbConn::Pg(_) => Err(BackupError::Postgres),
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("VACUUM INTO ?")
+                .bind::<diesel::sql_types::Text, _>(target.to_string_lossy().into_owned())
+                .execute(c)?;
+            Ok(())
+        }
+    }
+}
+
 /// Checks that the database answers.
 pub fn ping(conn: &mut DbConn) -> Result<()> {
     conn.batch_execute("SELECT 1")?;

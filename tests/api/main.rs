@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod agreements;
+mod backup;
 mod concurrency;
 mod docs;
 mod enterprise_page;
