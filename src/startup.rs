@@ -107,7 +107,10 @@ impl Application {
 
 /// Builds the HTTP server on an open listener.
 pub fn run(listener: TcpListener, pool: Pool, settings: &Settings) -> std::io::Result<Server> {
-    let state = web::Data::new(AppState { pool });
+    let state = web::Data::new(AppState {
+        pool,
+        metrics: Default::default(),
+    });
     let origins = settings.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
@@ -115,6 +118,7 @@ pub fn run(listener: TcpListener, pool: Pool, settings: &Settings) -> std::io::R
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
+            .wrap(from_fn(http::metrics::measure))
             .wrap(from_fn(http::middleware::request_context))
             // Outermost, so that preflight requests are answered before anything else.
             .wrap(http::middleware::cors(&origins))

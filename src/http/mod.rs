@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod internship_bases;
+pub mod metrics;
 pub mod middleware;
 pub mod order_classes;
 pub mod participants;
@@ -37,6 +38,7 @@ use error::ApiError;
 /// What every handler can reach.
 pub struct AppState {
     pub pool: Pool,
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -47,8 +49,13 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> db::Result<T> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let metrics = self.metrics.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let waiters = &metrics.pool_waiters;
+            waiters.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let conn = pool.get();
+            waiters.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            let mut conn = conn?;
             work(&mut conn)
         })
         .await
@@ -98,6 +105,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(GET "/healthz" => health::healthz),
         endpoint!(GET "/readyz" => health::readyz),
         endpoint!(GET "/openapi.yaml" => health::openapi),
+        endpoint!(GET "/metrics" => metrics::metrics),
         endpoint!(GET "/docs" => docs::page),
         endpoint!(GET "/docs/{file}" => docs::asset),
         endpoint!(GET "/api/v1/enterprises" => resource::list::<Enterprise>),

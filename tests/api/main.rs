@@ -12,6 +12,7 @@ mod enterprise_page;
 mod enterprises;
 mod errors;
 mod internship_bases;
+mod metrics;
 mod openapi;
 mod order_classes;
 mod participants;
