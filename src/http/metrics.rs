@@ -25,6 +25,9 @@ const BUCKETS: [f64; 12] = [
 /// cost more than the scrape is worth.
 const RECORD_COUNT_TTL: Duration = Duration::from_secs(60);
 
+/// Records per kind, and when they were counted.
+type RecordCounts = Option<(Instant, Vec<(&'static str, i64)>)>;
+
 #[derive(Default)]
 struct Histogram {
     /// Counts per bucket (not cumulative), then the `+Inf` overflow.
@@ -43,7 +46,7 @@ pub struct Metrics {
     in_flight: AtomicI64,
     /// Requests waiting for a database connection.
     pub(crate) pool_waiters: AtomicI64,
-    records: Mutex<Option<(Instant, Vec<(&'static str, i64)>)>>,
+    records: Mutex<RecordCounts>,
 }
 
 impl Metrics {
