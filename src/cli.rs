@@ -79,8 +79,9 @@ pub struct TokenCreateArgs {
     #[arg(long)]
     pub name: String,
 
-    /// `viewer` reads; `officer` also creates, changes, archives, restores and moves
-    /// stages; `admin` also manages tokens and reads the audit trail.
+    /// `feed` reads only the visits calendar (`/api/v1/visits.ics?token=…`); `viewer`
+    /// reads; `officer` also creates, changes, archives, restores and moves stages, and
+    /// reads the audit trail; `admin` also manages tokens.
     #[arg(long, value_enum)]
     pub role: RoleArg,
 
@@ -107,6 +108,7 @@ pub struct TokenRevokeArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RoleArg {
+    Feed,
     Viewer,
     Officer,
     Admin,
@@ -116,6 +118,7 @@ impl From<RoleArg> for crate::domain::access::Role {
     fn from(role: RoleArg) -> Self {
         use crate::domain::access::Role;
         match role {
+            RoleArg::Feed => Role::Feed,
             RoleArg::Viewer => Role::Viewer,
             RoleArg::Officer => Role::Officer,
             RoleArg::Admin => Role::Admin,

@@ -16,7 +16,10 @@ use super::{vocabulary, DomainError, FieldError};
 
 vocabulary! {
     /// What a token may do; each role may do everything the one before it may.
+    /// `feed` may only read the visits calendar (`/api/v1/visits.ics`), and may send
+    /// its token in the query string, since calendar clients cannot send headers.
     Role {
+        Feed => "feed",
         Viewer => "viewer",
         Officer => "officer",
         Admin => "admin",
@@ -31,9 +34,10 @@ impl Role {
 
     fn rank(self) -> u8 {
         match self {
-            Role::Viewer => 0,
-            Role::Officer => 1,
-            Role::Admin => 2,
+            Role::Feed => 0,
+            Role::Viewer => 1,
+            Role::Officer => 2,
+            Role::Admin => 3,
         }
     }
 }
@@ -473,6 +477,8 @@ mod tests {
         assert!(Role::Officer.allows(Role::Officer));
         assert!(!Role::Viewer.allows(Role::Officer));
         assert!(!Role::Officer.allows(Role::Admin));
+        assert!(Role::Viewer.allows(Role::Feed));
+        assert!(!Role::Feed.allows(Role::Viewer));
     }
 
     #[test]

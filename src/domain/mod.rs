@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod agreement;
+pub mod calendar;
 pub mod credit_code;
 pub mod enterprise;
 pub mod error;

@@ -22,7 +22,10 @@ pub async fn authorize(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let presented = bearer(&req)?;
+    let presented = match query_token(&req, needed) {
+        Some(token) => token,
+        None => bearer(&req)?,
+    };
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -46,6 +49,18 @@ pub async fn authorize(
     actor.require(needed).map_err(ApiError::from)?;
     req.extensions_mut().insert(actor);
     next.call(req).await
+}
+
+/// A `token=` in the query string, accepted only where a feed token may be used
+/// (calendar clients cannot send headers) and only without an `Authorization` header.
+fn query_token(req: &ServiceRequest, needed: Role) -> Option<String> {
+    if needed != Role::Feed || req.headers().contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    req.query_string()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .map(str::to_string)
 }
 
 /// The token of `Authorization: Bearer <token>`.

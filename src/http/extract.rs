@@ -107,6 +107,11 @@ pub fn parse_id<T: FromStr>(raw: &str) -> Result<T, ApiError> {
 
 /// Turns query-string errors (unknown or repeated parameters) into problems.
 pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    query_problem(error).into()
+}
+
+/// The problem for a query string that does not decode.
+pub fn query_problem(error: QueryPayloadError) -> ApiError {
     let message = match &error {
         QueryPayloadError::Deserialize(e) => e.to_string(),
         other => other.to_string(),
@@ -124,7 +129,6 @@ pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Erro
     ApiError::Domain(DomainError::BadRequest(vec![FieldError::new(
         field, code, message,
     )]))
-    .into()
 }
 
 /// Path segments that fail to decode become problems too.

@@ -3,6 +3,7 @@
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod docs;
 pub mod enterprises;
 pub mod error;
@@ -124,6 +125,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(DELETE "/api/v1/participants/{id}" => resource::archive::<Participant>),
         endpoint!(POST "/api/v1/participants/{id}/restore" => resource::restore::<Participant>),
         endpoint!(GET "/api/v1/visits" => resource::list::<Visit>),
+        endpoint!(GET "/api/v1/visits.ics" => calendar::feed; Some(Role::Feed)),
         endpoint!(POST "/api/v1/visits" => resource::create::<Visit>),
         endpoint!(GET "/api/v1/visits/{id}" => resource::get::<Visit>),
         endpoint!(PATCH "/api/v1/visits/{id}" => resource::update::<Visit>),

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod agreements;
 mod backup;
+mod calendar;
 mod concurrency;
 mod docs;
 mod enterprise_page;

@@ -4,7 +4,7 @@ CREATE TABLE api_tokens (
     -- Unique for ever, revoked tokens included, so that a name in the audit trail
     -- names one token.
     name         TEXT NOT NULL UNIQUE,
-    role         TEXT NOT NULL CHECK (role IN ('viewer', 'officer', 'admin')),
+    role         TEXT NOT NULL CHECK (role IN ('feed', 'viewer', 'officer', 'admin')),
     -- SHA-256 of the whole token, hex.
     token_hash   TEXT NOT NULL,
     created_at   TEXT NOT NULL,
