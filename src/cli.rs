@@ -40,6 +40,9 @@ pub enum Command {
     /// Apply pending migrations, then load a demo or a synthetic data set into an
     /// empty database.
     Seed(SeedArgs),
+    /// Write every record of one kind, with the list's filters, as CSV or JSON lines,
+    /// page by page (constant memory, however many there are).
+    Export(ExportArgs),
     /// Write a consistent copy of a SQLite database to FILE, safely while `serve`
     /// runs (for PostgreSQL, use `pg_dump`; see the README).
     Backup(BackupArgs),
@@ -47,6 +50,39 @@ pub enum Command {
     /// needs no token itself).
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// What to export.
+    #[arg(value_enum)]
+    pub kind: ExportKind,
+
+    /// Filters and order, as the list endpoint takes them (`status=held`,
+    /// `from=2024-01-01`, `enterprise_id=…`, `include_archived=true`, `sort=-starts_at`).
+    #[arg(value_name = "PARAMETER=VALUE")]
+    pub filters: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::export::Format::Csv)]
+    pub format: crate::export::Format,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportKind {
+    Enterprises,
+    Participants,
+    Visits,
+    OrderClasses,
+    InternshipBases,
+    Agreements,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod db;
 pub mod domain;
+pub mod export;
+pub mod export_command;
 pub mod http;
 pub mod seed;
 pub mod startup;

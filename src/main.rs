@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Seed(args) => liaison::seed::command::run(&args),
         Command::Token(command) => liaison::token_command::run(&command),
         Command::Backup(args) => backup(&args),
+        Command::Export(args) => liaison::export_command::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -165,6 +165,21 @@ impl<K: Copy + std::str::FromStr<Err = String> + SortKey> PageRequest<K> {
         }
     }
 
+    /// Continues after `next_cursor`, a cursor this request's own page returned.
+    pub fn continue_from(&mut self, next_cursor: &str) -> Result<(), super::DomainError> {
+        match Cursor::decode(next_cursor) {
+            Some(cursor) if cursor.sort == self.sort_name() => {
+                self.after = Some(cursor);
+                Ok(())
+            }
+            _ => Err(super::DomainError::BadRequest(vec![FieldError::new(
+                "cursor",
+                "invalid_cursor",
+                "not a cursor returned by this list",
+            )])),
+        }
+    }
+
     fn with_sort(self, sort: Sort<K>) -> Self {
         Self { sort, ..self }
     }

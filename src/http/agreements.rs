@@ -18,6 +18,25 @@ impl Resource for Agreement {
 
     const PATH: &'static str = "/api/v1/agreements";
     const ENTITY: EntityKind = EntityKind::Agreement;
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "enterprise_id",
+        "title",
+        "number",
+        "kind",
+        "order_class_id",
+        "internship_base_id",
+        "signed_on",
+        "valid_from",
+        "valid_until",
+        "status",
+        "document_url",
+        "notes",
+        "created_at",
+        "updated_at",
+        "version",
+        "archived_at",
+    ];
 
     fn id(&self) -> AgreementId {
         self.id
@@ -29,6 +48,10 @@ impl Resource for Agreement {
 
     fn filter(params: &AgreementListParams) -> Result<AgreementFilter, DomainError> {
         AgreementFilter::parse(params)
+    }
+
+    fn next_page(filter: &mut AgreementFilter, cursor: &str) -> Result<(), DomainError> {
+        filter.page.continue_from(cursor)
     }
 
     fn fields(body: &Value) -> Result<AgreementFields, DomainError> {

@@ -168,6 +168,24 @@ impl Resource for Enterprise {
 
     const PATH: &'static str = "/api/v1/enterprises";
     const ENTITY: EntityKind = EntityKind::Enterprise;
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "credit_code",
+        "kind",
+        "industry",
+        "region",
+        "address",
+        "website",
+        "description",
+        "parent_id",
+        "stage",
+        "stage_changed_at",
+        "created_at",
+        "updated_at",
+        "version",
+        "archived_at",
+    ];
 
     fn id(&self) -> EnterpriseId {
         self.id
@@ -179,6 +197,10 @@ impl Resource for Enterprise {
 
     fn filter(params: &EnterpriseListParams) -> Result<EnterpriseFilter, DomainError> {
         EnterpriseFilter::parse(params)
+    }
+
+    fn next_page(filter: &mut EnterpriseFilter, cursor: &str) -> Result<(), DomainError> {
+        filter.page.continue_from(cursor)
     }
 
     fn fields(body: &Value) -> Result<EnterpriseFields, DomainError> {

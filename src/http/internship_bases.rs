@@ -20,6 +20,21 @@ impl Resource for InternshipBase {
 
     const PATH: &'static str = "/api/v1/internship-bases";
     const ENTITY: EntityKind = EntityKind::InternshipBase;
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "enterprise_id",
+        "name",
+        "location",
+        "capacity",
+        "positions",
+        "description",
+        "stage",
+        "stage_changed_at",
+        "created_at",
+        "updated_at",
+        "version",
+        "archived_at",
+    ];
 
     fn id(&self) -> InternshipBaseId {
         self.id
@@ -31,6 +46,10 @@ impl Resource for InternshipBase {
 
     fn filter(params: &InternshipBaseListParams) -> Result<InternshipBaseFilter, DomainError> {
         InternshipBaseFilter::parse(params)
+    }
+
+    fn next_page(filter: &mut InternshipBaseFilter, cursor: &str) -> Result<(), DomainError> {
+        filter.page.continue_from(cursor)
     }
 
     fn fields(body: &Value) -> Result<NewInternshipBase, DomainError> {

@@ -20,6 +20,26 @@ impl Resource for OrderClass {
 
     const PATH: &'static str = "/api/v1/order-classes";
     const ENTITY: EntityKind = EntityKind::OrderClass;
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "enterprise_id",
+        "name",
+        "major",
+        "cohort_year",
+        "planned_size",
+        "enrolled_count",
+        "employed_count",
+        "allow_over_enrollment",
+        "starts_on",
+        "ends_on",
+        "description",
+        "stage",
+        "stage_changed_at",
+        "created_at",
+        "updated_at",
+        "version",
+        "archived_at",
+    ];
 
     fn id(&self) -> OrderClassId {
         self.id
@@ -31,6 +51,10 @@ impl Resource for OrderClass {
 
     fn filter(params: &OrderClassListParams) -> Result<OrderClassFilter, DomainError> {
         OrderClassFilter::parse(params)
+    }
+
+    fn next_page(filter: &mut OrderClassFilter, cursor: &str) -> Result<(), DomainError> {
+        filter.page.continue_from(cursor)
     }
 
     fn fields(body: &Value) -> Result<NewOrderClass, DomainError> {

@@ -20,6 +20,21 @@ impl Resource for Participant {
 
     const PATH: &'static str = "/api/v1/participants";
     const ENTITY: EntityKind = EntityKind::Participant;
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "full_name",
+        "side",
+        "enterprise_id",
+        "title",
+        "department",
+        "email",
+        "phone",
+        "notes",
+        "created_at",
+        "updated_at",
+        "version",
+        "archived_at",
+    ];
 
     fn id(&self) -> ParticipantId {
         self.id
@@ -31,6 +46,10 @@ impl Resource for Participant {
 
     fn filter(params: &ParticipantListParams) -> Result<ParticipantFilter, DomainError> {
         ParticipantFilter::parse(params)
+    }
+
+    fn next_page(filter: &mut ParticipantFilter, cursor: &str) -> Result<(), DomainError> {
+        filter.page.continue_from(cursor)
     }
 
     fn fields(body: &Value) -> Result<ParticipantFields, DomainError> {

@@ -4,8 +4,8 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,6 +20,7 @@ use crate::domain::access::{
 };
 use crate::domain::page::{Embedded, Page};
 use crate::domain::{DomainError, Precondition};
+use crate::export::{self, Format};
 
 /// A record resource: how its requests are checked and which queries serve it.
 pub trait Resource: Serialize + Send + Sized + 'static {
@@ -35,11 +36,15 @@ pub trait Resource: Serialize + Send + Sized + 'static {
     const PATH: &'static str;
     /// Its kind in the audit trail.
     const ENTITY: EntityKind;
+    /// Its members, in the order exports write them as columns.
+    const COLUMNS: &'static [&'static str];
 
     fn id(&self) -> Self::Id;
     fn version(&self) -> i64;
     fn filter(params: &Self::Params) -> Result<Self::Filter, DomainError>;
     fn fields(body: &Value) -> Result<Self::Fields, DomainError>;
+    /// Moves a list request on to the page after `cursor` (a `next_cursor`).
+    fn next_page(filter: &mut Self::Filter, cursor: &str) -> Result<(), DomainError>;
 
     fn list(conn: &mut DbConn, filter: &Self::Filter) -> db::Result<Page<Self>>;
     /// `actor` is recorded on the first stage transition of an item created at a
@@ -63,7 +68,11 @@ impl<R: Resource + Archivable<Id = <R as Resource>::Id>> Audited for R {}
 pub(crate) async fn list<R: Resource>(
     state: web::Data<AppState>,
     params: web::Query<R::Params>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    if wants_csv(&req) {
+        return csv_export::<R>(state, req).await;
+    }
     let filter = R::filter(&params)?;
     let page = state.run(move |conn| R::list(conn, &filter)).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -89,6 +98,61 @@ pub(crate) async fn create<R: Audited>(
         Resource::version(&created_record),
         &created_record,
     ))
+}
+
+/// Whether the client asked for CSV rather than JSON (`Accept: text/csv`).
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|m| m.split(';').next().is_some_and(|m| m.trim() == "text/csv"))
+        })
+}
+
+/// The whole list as CSV, streamed page by page from one connection, so that memory
+/// stays bounded however many records match. `limit` does not apply.
+async fn csv_export<R: Resource>(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let mut query: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .collect();
+    if query.iter().any(|p| p.starts_with("limit=")) {
+        return Err(DomainError::BadRequest(vec![crate::domain::FieldError::new(
+            "limit",
+            "unknown_parameter",
+            "a CSV export has every matching record: `limit` does not apply",
+        )])
+        .into());
+    }
+    let limit = format!("limit={}", crate::domain::page::MAX_LIMIT);
+    query.push(&limit);
+    let params = web::Query::<R::Params>::from_query(&query.join("&"))
+        .map_err(super::extract::query_problem)?;
+    let filter = R::filter(&params)?;
+    // The connection is taken before answering, so that a busy pool is still a 503.
+    let pool = state.pool.clone();
+    let mut conn = web::block(move || pool.get())
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| ApiError::from(db::Error::from(e)))?;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    actix_web::rt::task::spawn_blocking(move || {
+        let writer = export::ChannelWriter::new(tx);
+        if let Err(error) = export::write_all::<R>(&mut conn, filter, Format::Csv, writer, |_| {}) {
+            // The status line is sent already: the client sees the body cut short.
+            tracing::warn!(%error, "CSV export stopped");
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .streaming(export::ChunkStream(rx)))
 }
 
 /// `?include=history` on a record's `GET`.

@@ -19,6 +19,28 @@ impl Resource for Visit {
 
     const PATH: &'static str = "/api/v1/visits";
     const ENTITY: EntityKind = EntityKind::Visit;
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "title",
+        "starts_at",
+        "ends_at",
+        "direction",
+        "location",
+        "purpose",
+        "summary",
+        "outcome",
+        "follow_up",
+        "follow_up_due",
+        "status",
+        "enterprises",
+        "participants",
+        "order_classes",
+        "internship_bases",
+        "created_at",
+        "updated_at",
+        "version",
+        "archived_at",
+    ];
 
     fn id(&self) -> VisitId {
         self.id
@@ -30,6 +52,10 @@ impl Resource for Visit {
 
     fn filter(params: &VisitListParams) -> Result<VisitFilter, DomainError> {
         VisitFilter::parse(params)
+    }
+
+    fn next_page(filter: &mut VisitFilter, cursor: &str) -> Result<(), DomainError> {
+        filter.page.continue_from(cursor)
     }
 
     fn fields(body: &Value) -> Result<VisitFields, DomainError> {

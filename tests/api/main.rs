@@ -12,6 +12,7 @@ mod docs;
 mod enterprise_page;
 mod enterprises;
 mod errors;
+mod export;
 mod internship_bases;
 mod metrics;
 mod openapi;
