@@ -14,6 +14,7 @@ mod internship_bases;
 mod openapi;
 mod order_classes;
 mod participants;
+mod reliability;
 mod reports;
 mod seed;
 mod timeline;
