@@ -122,8 +122,17 @@ pub fn render(lines: &[Line]) -> String {
          not written by hand; see the README's *Tests* section to regenerate it. Each row \
          is one fault or attack: how many times it was tried, on which backend (`none`: \
          no database involved), and what came of it. A row is written only by a test \
-         that passed, so every row below held.\n",
+         that passed, so every row below held. The property tests of the stage machine \
+         and of the credit-code check are unit tests beside them in `src/domain/`.\n",
     );
+    let tries: u64 = lines.iter().map(|l| l.tries).sum();
+    let backends: std::collections::BTreeSet<&str> =
+        lines.iter().map(|l| l.backend.as_str()).collect();
+    out.push_str(&format!(
+        "\n{} rows, {tries} tries in all, backends: {}.\n",
+        lines.len(),
+        backends.into_iter().collect::<Vec<_>>().join(", ")
+    ));
     for (rank, lines) in by_area {
         let area = AREAS.get(rank).copied().unwrap_or("Other");
         out.push_str(&format!(
