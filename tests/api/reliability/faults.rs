@@ -358,7 +358,7 @@ async fn postgres_outage_is_503_then_recovers() {
         lock.release();
         unavailable += 1;
         proxy.restore();
-        app.get("/readyz").await.expect(200);
+        wait_until_ready(&app).await;
         // Load across the cut: each request is answered, 2xx or 503, never 500.
         let load: Vec<_> = (0..8)
             .map(|i| {
@@ -420,21 +420,7 @@ async fn postgres_outage_is_503_then_recovers() {
             unavailable += 1;
         }
         proxy.restore();
-        let back = Instant::now();
-        loop {
-            let status = app
-                .client
-                .get(format!("{}/readyz", app.address))
-                .send()
-                .await
-                .expect("answered")
-                .status();
-            if status == 200 {
-                break;
-            }
-            assert!(back.elapsed() < Duration::from_secs(20), "no recovery");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        wait_until_ready(&app).await;
         app.enterprise(json!({"name": format!("After outage {outage}")}))
             .await;
     }
@@ -448,6 +434,27 @@ async fn postgres_outage_is_503_then_recovers() {
         ),
     );
     report.save();
+}
+
+/// Polls `/readyz` until the app reaches its database again: the pool reconnects
+/// on its own, after a back-off of up to its timeout.
+async fn wait_until_ready(app: &TestApp) {
+    let back = Instant::now();
+    loop {
+        let response = app
+            .client
+            .get(format!("{}/readyz", app.address))
+            .send()
+            .await
+            .expect("answered");
+        match response.status().as_u16() {
+            200 => return,
+            503 => {}
+            other => panic!("/readyz answered {other} while the database came back"),
+        }
+        assert!(back.elapsed() < Duration::from_secs(20), "no recovery");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// A SQLite write that waits out the busy timeout (10 s) behind another writer is

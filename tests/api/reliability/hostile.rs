@@ -419,6 +419,9 @@ async fn hostile_requests_are_refused_or_kept_exactly(app: TestApp) {
             "include_archived=maybe",
             "from=2024-13-45",
             "q=%F0%9F%98%80",
+            &format!("q={}", "a".repeat(16 * 1024)),
+            &"stage=intention&".repeat(2_000),
+            &format!("sort={}", "-".repeat(1000)),
         ] {
             let url = format!("{}/api/v1/{list}?{query}", app.address);
             let response = app.client.get(&url).send().await.expect("answered");
@@ -508,7 +511,7 @@ async fn hostile_requests_are_refused_or_kept_exactly(app: TestApp) {
     );
     report.add(
         area,
-        "hostile query strings (NUL, SQL, LIKE wildcards, bad numbers, forged cursors) on every list",
+        "hostile query strings (NUL, SQL, LIKE wildcards, bad numbers, forged cursors, a 16 KiB search, 2 000 repeated parameters) on every list",
         query_attempts,
         "all 200 or 4xx; 0 5xx",
     );
