@@ -302,6 +302,13 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Whether a database error message says that SQLite's busy timeout ran out while
+/// another connection held the write lock (SQLITE_BUSY, which diesel does not
+/// classify): the database is overloaded, not broken.
+pub fn is_busy(message: &str) -> bool {
+    message == "database is locked"
+}
+
 /// Parses a stored value, reporting a corrupt row instead of panicking.
 pub(crate) fn stored<T: std::str::FromStr>(column: &str, value: &str) -> Result<T>
 where

@@ -208,4 +208,46 @@ mod tests {
             assert!(CreditCode::parse(&swapped).is_err(), "{swapped} accepted");
         }
     }
+
+    /// Any 17 characters of the alphabet.
+    fn body() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(ALPHABET.as_slice()), 17)
+            .prop_map(|bytes| String::from_utf8(bytes).expect("ASCII"))
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever is typed, parsing answers without panicking.
+        #[test]
+        fn parsing_any_text_never_panics(text in any::<String>()) {
+            let _ = CreditCode::parse(&text);
+        }
+
+        /// A completed body is a valid code, also typed in lower case or full width.
+        #[test]
+        fn completed_codes_parse_in_every_spelling(body in body()) {
+            let code = CreditCode::complete(&body).expect("17 characters of the alphabet");
+            prop_assert_eq!(CreditCode::parse(code.as_str()), Ok(code.clone()));
+            prop_assert_eq!(CreditCode::parse(&code.as_str().to_lowercase()), Ok(code.clone()));
+            let full_width: String = code
+                .as_str()
+                .chars()
+                .map(|c| char::from_u32(c as u32 - 0x21 + 0xFF01).expect("a full-width form"))
+                .collect();
+            prop_assert_eq!(CreditCode::parse(&full_width), Ok(code));
+        }
+
+        /// Changing any one character of a valid code to another of the alphabet is
+        /// caught by the check character.
+        #[test]
+        fn one_changed_character_is_caught(body in body(), at in 0usize..18, by in 1usize..31) {
+            let code = CreditCode::complete(&body).expect("17 characters of the alphabet");
+            let mut chars: Vec<u8> = code.as_str().bytes().collect();
+            let index = ALPHABET.iter().position(|a| *a == chars[at]).expect("in the alphabet");
+            chars[at] = ALPHABET[(index + by) % ALPHABET.len()];
+            let changed = String::from_utf8(chars).expect("ASCII");
+            prop_assert!(CreditCode::parse(&changed).is_err(), "{} accepted", changed);
+        }
+    }
 }

@@ -62,6 +62,10 @@ impl From<db::Error> for ApiError {
                 DatabaseErrorKind::ClosedConnection => {
                     ApiError::Unavailable(info.message().to_string())
                 }
+                // Overload, like an exhausted pool: the client may retry.
+                _ if db::is_busy(info.message()) => {
+                    ApiError::Unavailable(info.message().to_string())
+                }
                 _ => ApiError::Internal(format!("database error: {}", info.message())),
             },
             db::Error::Query(QueryError::NotFound) => {

@@ -180,7 +180,7 @@ async fn roles_limit_what_a_token_may_do(app: TestApp) {
 /// before they touch anything.
 async fn a_viewer_is_refused_every_change(app: TestApp) {
     let viewer = app.token("read-only", "viewer").await;
-    let mut tried = 0;
+    let mut tried = 0u64;
     for endpoint in endpoints() {
         let Some(needs) = endpoint.needs else {
             continue;
@@ -199,6 +199,14 @@ async fn a_viewer_is_refused_every_change(app: TestApp) {
         tried += 1;
     }
     assert!(tried >= 25, "only {tried} write routes");
+    let mut report = crate::reliability::report::Report::new("viewer-writes", app.backend);
+    report.add(
+        "Auth abuse",
+        "a viewer token on every route that changes something",
+        tried,
+        "all 403 before touching anything",
+    );
+    report.save();
 }
 
 /// Each role against every operation of `openapi.yaml`: an operation must name the

@@ -65,7 +65,7 @@ where
 }
 
 /// A fresh database that removes itself when dropped, even when a test panics.
-enum TestDatabase {
+pub enum TestDatabase {
     /// Kept only so that the directory is removed when the test ends.
     Sqlite {
         _dir: tempfile::TempDir,
@@ -77,7 +77,8 @@ enum TestDatabase {
 }
 
 impl TestDatabase {
-    fn create(backend: Backend) -> (Self, String) {
+    /// A new empty database on `backend` and its URL.
+    pub fn create(backend: Backend) -> (Self, String) {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
@@ -111,13 +112,14 @@ impl Drop for TestDatabase {
     }
 }
 
-fn database_url(server: &str, database: &str) -> String {
+pub fn database_url(server: &str, database: &str) -> String {
     let mut url = url::Url::parse(server).expect("LIAISON_TEST_POSTGRES is a URL");
     url.set_path(database);
     url.to_string()
 }
 
 pub struct TestApp {
+    pub backend: Backend,
     pub address: String,
     /// Sends the admin token with every request.
     pub client: reqwest::Client,
@@ -206,9 +208,15 @@ impl Response {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// As `spawn`, with settings changed by `configure` (a smaller pool, or the
+    /// database reached through a proxy).
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let (database, url) = TestDatabase::create(backend);
         let database_url = url.clone();
-        let settings = Settings {
+        let mut settings = Settings {
             database: DatabaseUrl::parse(&url),
             bind: "127.0.0.1:0".into(),
             pool_size: 4,
@@ -217,6 +225,7 @@ impl TestApp {
             shutdown_timeout: Duration::from_secs(1),
             cors_origins: vec!["https://frontend.example.edu".into()],
         };
+        configure(&mut settings);
         let app = tokio::task::spawn_blocking(move || Application::build(&settings))
             .await
             .expect("build task")
@@ -236,6 +245,7 @@ impl TestApp {
                 .expect("a token is a header value"),
         );
         TestApp {
+            backend,
             address,
             client: reqwest::Client::builder()
                 .default_headers(headers)
