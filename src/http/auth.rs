@@ -22,7 +22,21 @@ pub async fn authorize(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let presented = bearer(&req)?;
+    match caller(needed, &req).await {
+        Ok(actor) => {
+            req.extensions_mut().insert(actor);
+            next.call(req).await
+        }
+        // Answered here rather than returned as an error, so that the refusal goes
+        // back out through the request-context middleware like any other response
+        // and carries its `X-Request-Id` (an error would pass through it unheaded).
+        Err(refusal) => Ok(req.error_response(refusal)),
+    }
+}
+
+/// The caller of `req`, if its token is usable and its role allows `needed`.
+async fn caller(needed: Role, req: &ServiceRequest) -> Result<Actor, ApiError> {
+    let presented = bearer(req)?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -43,9 +57,8 @@ pub async fn authorize(
         role: token.role,
         request_id,
     };
-    actor.require(needed).map_err(ApiError::from)?;
-    req.extensions_mut().insert(actor);
-    next.call(req).await
+    actor.require(needed)?;
+    Ok(actor)
 }
 
 /// The token of `Authorization: Bearer <token>`.
