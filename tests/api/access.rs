@@ -128,13 +128,25 @@ async fn refusals_carry_the_request_id(app: TestApp) {
         (Some(viewer.as_str()), "/api/v1/tokens", 403),
     ] {
         let echoed = app
-            .request_as(token, Method::GET, path, None, &[("x-request-id", "req-refused-1")])
+            .request_as(
+                token,
+                Method::GET,
+                path,
+                None,
+                &[("x-request-id", "req-refused-1")],
+            )
             .await;
-        assert_eq!(echoed.header("x-request-id"), Some("req-refused-1"), "{path}");
+        assert_eq!(
+            echoed.header("x-request-id"),
+            Some("req-refused-1"),
+            "{path}"
+        );
         echoed.problem(status);
         let generated = app.request_as(token, Method::GET, path, None, &[]).await;
         assert!(
-            generated.header("x-request-id").is_some_and(|id| !id.is_empty()),
+            generated
+                .header("x-request-id")
+                .is_some_and(|id| !id.is_empty()),
             "{path}: {:?}",
             generated.headers
         );

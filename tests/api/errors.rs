@@ -512,7 +512,10 @@ async fn unknown_members_are_refused_in_patches_even_when_null(app: TestApp) {
         ("agreements", &agreement),
     ] {
         let path = format!("/api/v1/{collection}/{}", id_of(record));
-        let errors = app.patch(&path, &json!({"nmae": null})).await.field_errors(422);
+        let errors = app
+            .patch(&path, &json!({"nmae": null}))
+            .await
+            .field_errors(422);
         assert_eq!(
             errors,
             [("nmae".to_string(), "unknown_field".to_string())],
@@ -524,7 +527,11 @@ async fn unknown_members_are_refused_in_patches_even_when_null(app: TestApp) {
             "{path}: {errors:?}"
         );
         // Nothing was written.
-        assert_eq!(app.get(&path).await.expect(200).body["version"], 1, "{path}");
+        assert_eq!(
+            app.get(&path).await.expect(200).body["version"],
+            1,
+            "{path}"
+        );
     }
 }
 
