@@ -366,6 +366,9 @@ pub struct AuditFilter {
     pub page: PageRequest<AuditSort>,
 }
 
+/// The longest `actor=` an audit query takes, as `openapi.yaml` says.
+const MAX_ACTOR_FILTER: usize = 200;
+
 impl AuditFilter {
     pub fn parse(params: &AuditParams) -> Result<Self, DomainError> {
         let mut errors: Vec<FieldError> = Vec::new();
@@ -387,6 +390,18 @@ impl AuditFilter {
             .as_deref()
             .map(str::trim)
             .filter(|a| !a.is_empty());
+        // Token names are at most 100 characters; the bound keeps the filter cheap.
+        if params
+            .actor
+            .as_deref()
+            .is_some_and(|a| a.chars().count() > MAX_ACTOR_FILTER)
+        {
+            errors.push(FieldError::new(
+                "actor",
+                "too_long",
+                format!("must be at most {MAX_ACTOR_FILTER} characters"),
+            ));
+        }
         let filter = AuditFilter {
             entity_id: page::parse_param::<Uuid>(
                 "entity_id",

@@ -67,8 +67,18 @@ where
     I: serde::Serialize + DeserializeOwned,
 {
     expect_object(patch, read_only)?;
-    let mut merged = serde_json::to_value(current).unwrap_or_default();
+    let current = serde_json::to_value(current).unwrap_or_default();
+    let mut merged = current.clone();
     merge_patch(&mut merged, patch);
+    // `null` removes a member, so a `null` for a member the resource does not know
+    // would vanish without a word; put it back for decoding to name as unknown.
+    if let (Value::Object(merged), Value::Object(patch)) = (&mut merged, patch) {
+        for (key, value) in patch {
+            if value.is_null() && current.get(key).is_none() {
+                merged.insert(key.clone(), Value::Null);
+            }
+        }
+    }
     decode_all(merged, parse)
 }
 

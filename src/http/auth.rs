@@ -22,9 +22,23 @@ pub async fn authorize(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let presented = match query_token(&req, needed) {
+    match caller(needed, &req).await {
+        Ok(actor) => {
+            req.extensions_mut().insert(actor);
+            next.call(req).await
+        }
+        // Answered here rather than returned as an error, so that the refusal goes
+        // back out through the request-context middleware like any other response
+        // and carries its `X-Request-Id` (an error would pass through it unheaded).
+        Err(refusal) => Ok(req.error_response(refusal)),
+    }
+}
+
+/// The caller of `req`, if its token is usable and its role allows `needed`.
+async fn caller(needed: Role, req: &ServiceRequest) -> Result<Actor, ApiError> {
+    let presented = match query_token(req, needed) {
         Some(token) => token,
-        None => bearer(&req)?,
+        None => bearer(req)?,
     };
     let state = req
         .app_data::<web::Data<AppState>>()
@@ -46,9 +60,8 @@ pub async fn authorize(
         role: token.role,
         request_id,
     };
-    actor.require(needed).map_err(ApiError::from)?;
-    req.extensions_mut().insert(actor);
-    next.call(req).await
+    actor.require(needed)?;
+    Ok(actor)
 }
 
 /// A `token=` in the query string, accepted only where a feed token may be used

@@ -12,6 +12,7 @@ use crate::helpers::{backend_tests, id_of, pairs, sorted, TestApp, MISSING_ID};
 backend_tests!(
     api_routes_need_a_token_and_probes_do_not,
     malformed_and_unknown_tokens_are_refused,
+    refusals_carry_the_request_id,
     roles_limit_what_a_token_may_do,
     a_viewer_is_refused_every_change,
     every_documented_operation_enforces_its_role,
@@ -26,6 +27,7 @@ backend_tests!(
     stage_moves_and_cascades_are_audited,
     the_audit_trail_filters_and_pages,
     audit_parameters_are_checked,
+    the_audit_actor_filter_is_bounded,
     records_embed_their_own_history,
     cors_answers_configured_origins_only,
     the_token_command_manages_tokens,
@@ -116,6 +118,42 @@ async fn malformed_and_unknown_tokens_are_refused(app: TestApp) {
     )
     .await
     .expect(200);
+}
+
+// Found by schemathesis: the authentication middleware returned its refusals as errors,
+// which passed through the request-context middleware without an `X-Request-Id`.
+async fn refusals_carry_the_request_id(app: TestApp) {
+    let viewer = app.token("refusal-viewer", "viewer").await;
+    for (token, path, status) in [
+        (None, ENTERPRISES, 401),
+        (Some("nonsense"), ENTERPRISES, 401),
+        (Some(viewer.as_str()), "/api/v1/tokens", 403),
+    ] {
+        let echoed = app
+            .request_as(
+                token,
+                Method::GET,
+                path,
+                None,
+                &[("x-request-id", "req-refused-1")],
+            )
+            .await;
+        assert_eq!(
+            echoed.header("x-request-id"),
+            Some("req-refused-1"),
+            "{path}"
+        );
+        echoed.problem(status);
+        let generated = app.request_as(token, Method::GET, path, None, &[]).await;
+        assert!(
+            generated
+                .header("x-request-id")
+                .is_some_and(|id| !id.is_empty()),
+            "{path}: {:?}",
+            generated.headers
+        );
+        generated.problem(status);
+    }
 }
 
 async fn roles_limit_what_a_token_may_do(app: TestApp) {
@@ -711,6 +749,20 @@ async fn audit_parameters_are_checked(app: TestApp) {
             .field_errors(400);
         assert_eq!(errors, pairs(&[(field, code)]), "{query}");
     }
+}
+
+// Found by schemathesis: `actor` is documented as at most 200 characters (like `q`),
+// but any length was accepted.
+async fn the_audit_actor_filter_is_bounded(app: TestApp) {
+    let longest = "a".repeat(200);
+    app.get(&format!("/api/v1/audit?actor={longest}"))
+        .await
+        .expect(200);
+    let errors = app
+        .get(&format!("/api/v1/audit?actor={longest}a"))
+        .await
+        .field_errors(400);
+    assert_eq!(errors, pairs(&[("actor", "too_long")]));
 }
 
 async fn records_embed_their_own_history(app: TestApp) {

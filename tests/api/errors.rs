@@ -18,6 +18,7 @@ backend_tests!(
     json_content_types_with_parameters_or_suffixes_are_accepted,
     body_must_be_a_json_object,
     wrong_json_types_are_named,
+    unknown_members_are_refused_in_patches_even_when_null,
     nul_characters_are_refused,
     malformed_path_ids_are_400,
     problems_have_the_rfc_9457_members,
@@ -469,6 +470,69 @@ async fn wrong_json_types_are_named(app: TestApp) {
         .field_errors(422);
     assert_eq!(errors, pairs(&[("full_name", "invalid_type")]));
     assert_eq!(enterprise_count(&app).await, 0);
+}
+
+// Found by schemathesis: a merge patch's `null` removes a member, so `{"nmae": null}`
+// vanished in the merge and the PATCH answered 200 instead of naming the member.
+async fn unknown_members_are_refused_in_patches_even_when_null(app: TestApp) {
+    let enterprise = app.enterprise(json!({"name": "Carbonbay"})).await;
+    let enterprise_id = id_of(&enterprise);
+    let participant = app
+        .participant(json!({"full_name": "Dong Xiaodan", "side": "school"}))
+        .await;
+    let visit = app
+        .post(
+            "/api/v1/visits",
+            &json!({
+                "title": "Carbonbay visit", "starts_at": "2024-11-29T02:00:00Z",
+                "direction": "inbound", "enterprise_ids": [enterprise_id],
+            }),
+        )
+        .await
+        .expect(201)
+        .body;
+    let order_class = app
+        .order_class(json!({"enterprise_id": enterprise_id, "name": "Chemicals 2027"}))
+        .await;
+    let base = app
+        .internship_base(json!({"enterprise_id": enterprise_id, "name": "Plant Base"}))
+        .await;
+    let agreement = app
+        .agreement(json!({
+            "enterprise_id": enterprise_id, "title": "Framework", "kind": "framework",
+            "valid_from": "2026-12-01",
+        }))
+        .await;
+    for (collection, record) in [
+        ("enterprises", &enterprise),
+        ("participants", &participant),
+        ("visits", &visit),
+        ("order-classes", &order_class),
+        ("internship-bases", &base),
+        ("agreements", &agreement),
+    ] {
+        let path = format!("/api/v1/{collection}/{}", id_of(record));
+        let errors = app
+            .patch(&path, &json!({"nmae": null}))
+            .await
+            .field_errors(422);
+        assert_eq!(
+            errors,
+            [("nmae".to_string(), "unknown_field".to_string())],
+            "{path}"
+        );
+        let errors = app.patch(&path, &json!({"": null})).await.field_errors(422);
+        assert!(
+            errors.len() == 1 && errors[0].1 == "unknown_field",
+            "{path}: {errors:?}"
+        );
+        // Nothing was written.
+        assert_eq!(
+            app.get(&path).await.expect(200).body["version"],
+            1,
+            "{path}"
+        );
+    }
 }
 
 async fn nul_characters_are_refused(app: TestApp) {
