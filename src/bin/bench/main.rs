@@ -1,0 +1,301 @@
+//! `bench`: seeds (or reuses) a synthetic data set, starts the release `liaison serve`
+//! on it and drives it over loopback HTTP, one operation at a time, then prints and
+//! writes requests/s, latency percentiles, errors, peak RSS and start-up time.
+
+mod load;
+mod server;
+mod stats;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use serde_json::json;
+
+use load::{Fixture, Kind, Op, Task};
+use server::{Error, Server};
+use stats::Summary;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bench",
+    about = "Measure liaison serve over HTTP on a synthetic data set (see the README's Benchmark section)"
+)]
+struct Args {
+    /// Backends to measure, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sqlite")]
+    backend: Vec<Backend>,
+
+    /// Size of the data set in visits; the seed makes one enterprise per 25 visits.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(25..))]
+    visits: u64,
+
+    /// Requests in flight at once (one connection each).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    concurrency: u64,
+
+    /// Seconds each operation is measured.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+
+    /// Seconds each operation runs before measuring starts.
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+
+    /// Threads of the load generator (it shares the machine with the server).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    client_threads: u64,
+
+    /// Only these operations, comma-separated (default: all). Names as in the table.
+    #[arg(long, value_delimiter = ',', value_parser = parse_op)]
+    only: Vec<Op>,
+
+    /// PostgreSQL server for `--backend postgres`; the bench uses (and creates) the
+    /// database `liaison_bench_<enterprises>` there.
+    #[arg(
+        long,
+        env = "LIAISON_BENCH_POSTGRES",
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
+    postgres: String,
+}
+
+fn parse_op(name: &str) -> Result<Op, String> {
+    Op::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Op::ALL.iter().map(|op| op.name()).collect();
+        format!("unknown operation; one of {}", names.join(", "))
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.client_threads as usize)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    if let Err(e) = runtime.block_on(bench(args)) {
+        eprintln!("bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn bench(args: Args) -> Result<(), Error> {
+    let liaison = server::liaison_binary()?;
+    for &backend in &args.backend {
+        let report = measure(&args, &liaison, backend).await?;
+        print_report(&report);
+        let file = server::bench_dir()?.join(format!("results-{}.json", backend.name()));
+        std::fs::write(&file, serde_json::to_string_pretty(&report.json())?)?;
+        println!("written to {}\n", file.display());
+    }
+    Ok(())
+}
+
+struct Report {
+    backend: Backend,
+    visits: u64,
+    enterprises: u64,
+    concurrency: u64,
+    duration: f64,
+    warmup: f64,
+    client_threads: u64,
+    startup: Duration,
+    peak_rss_kib: u64,
+    load_before: String,
+    load_after: String,
+    search: String,
+    rows: Vec<(Op, Summary)>,
+}
+
+async fn measure(args: &Args, liaison: &Path, backend: Backend) -> Result<Report, Error> {
+    let enterprises = args.visits.div_ceil(25);
+    let url = server::dataset(liaison, backend, enterprises, &args.postgres)?;
+    let token = server::token(liaison, &url)?;
+    let log = server::bench_dir()?.join(format!("serve-{}.log", backend.name()));
+    let load_before = loadavg();
+    let server = Server::start(liaison, &url, &log).await?;
+    println!(
+        "{}: liaison serve ready in {:.0} ms (log: {})",
+        backend.name(),
+        server.startup.as_secs_f64() * 1000.0,
+        log.display()
+    );
+
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(args.concurrency as usize)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let fixture = Arc::new(Fixture::load(&client, &server.base, &token).await?);
+    let mut tasks = Task::all(&fixture, args.concurrency as usize);
+    let ops: Vec<Op> = if args.only.is_empty() {
+        Op::ALL.to_vec()
+    } else {
+        Op::ALL
+            .into_iter()
+            .filter(|op| args.only.contains(op))
+            .collect()
+    };
+    let warmup = Duration::from_secs_f64(args.warmup);
+    let window = Duration::from_secs_f64(args.duration);
+    let mut rows = Vec::new();
+    for op in ops {
+        let (sample, back) = load::run(op, &client, &fixture, tasks, warmup, window).await;
+        tasks = back;
+        let summary = sample.summary(window);
+        println!(
+            "  {:<24} {:>9.0} req/s  p99 {:>8} ms  errors {}",
+            op.name(),
+            summary.requests_per_s,
+            ms(summary.p99_ms),
+            summary.errors
+        );
+        rows.push((op, summary));
+    }
+    let peak_rss_kib = server.peak_rss_kib()?;
+    let startup = server.startup;
+    drop(server);
+    Ok(Report {
+        backend,
+        visits: args.visits,
+        enterprises,
+        concurrency: args.concurrency,
+        duration: args.duration,
+        warmup: args.warmup,
+        client_threads: args.client_threads,
+        startup,
+        peak_rss_kib,
+        load_before,
+        load_after: loadavg(),
+        search: fixture.search.clone(),
+        rows,
+    })
+}
+
+fn ms(value: Option<f64>) -> String {
+    value.map_or("-".into(), |v| format!("{v:.2}"))
+}
+
+/// The load average when a run starts and ends: the machine is shared, so a figure
+/// measured under load says so.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+impl Report {
+    fn ceiling(&self) -> Option<f64> {
+        self.rows
+            .iter()
+            .find(|(op, _)| op.kind() == Kind::Ceiling)
+            .map(|(_, s)| s.requests_per_s)
+            .filter(|rps| *rps > 0.0)
+    }
+
+    /// A read's requests/s as a fraction of `GET /healthz`'s.
+    fn fraction(&self, op: Op, summary: &Summary) -> Option<f64> {
+        (op.kind() == Kind::Read)
+            .then(|| self.ceiling().map(|c| summary.requests_per_s / c))
+            .flatten()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let operations: Vec<_> = self
+            .rows
+            .iter()
+            .map(|(op, s)| {
+                json!({
+                    "operation": op.name(),
+                    "kind": op.kind(),
+                    "requests": s.requests,
+                    "requests_per_s": s.requests_per_s,
+                    "p50_ms": s.p50_ms,
+                    "p99_ms": s.p99_ms,
+                    "p999_ms": s.p999_ms,
+                    "errors": s.errors,
+                    "error_kinds": s.error_kinds,
+                    "first_error": s.first_error,
+                    "fraction_of_ceiling": self.fraction(*op, s),
+                })
+            })
+            .collect();
+        json!({
+            "backend": self.backend.name(),
+            "visits": self.visits,
+            "enterprises": self.enterprises,
+            "concurrency": self.concurrency,
+            "duration_s": self.duration,
+            "warmup_s": self.warmup,
+            "client_threads": self.client_threads,
+            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "loadavg_before": self.load_before,
+            "loadavg_after": self.load_after,
+            "finished_at": chrono::Utc::now().to_rfc3339(),
+            "startup_ms": self.startup.as_secs_f64() * 1000.0,
+            "peak_rss_kib": self.peak_rss_kib,
+            "search_term": self.search,
+            "operations": operations,
+        })
+    }
+}
+
+fn print_report(report: &Report) {
+    println!(
+        "\n{} — {} visits ({} enterprises), concurrency {}, {} s per operation after {} s warm-up",
+        report.backend.name(),
+        report.visits,
+        report.enterprises,
+        report.concurrency,
+        report.duration,
+        report.warmup
+    );
+    println!(
+        "{:<24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>9}",
+        "operation", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "ceiling"
+    );
+    for (op, s) in &report.rows {
+        let fraction = report
+            .fraction(*op, s)
+            .map_or(String::new(), |f| format!("{:.1} %", f * 100.0));
+        println!(
+            "{:<24} {:>10.0} {:>9} {:>9} {:>9} {:>7} {:>9}",
+            op.name(),
+            s.requests_per_s,
+            ms(s.p50_ms),
+            ms(s.p99_ms),
+            ms(s.p999_ms),
+            s.errors,
+            fraction
+        );
+    }
+    println!(
+        "peak RSS {:.1} MiB; start-up to first /readyz 200: {:.0} ms; load average {} before, {} after",
+        report.peak_rss_kib as f64 / 1024.0,
+        report.startup.as_secs_f64() * 1000.0,
+        report.load_before,
+        report.load_after
+    );
+    for (op, s) in &report.rows {
+        if let Some(first) = &s.first_error {
+            println!("{} errors {:?}; first: {first}", op.name(), s.error_kinds);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The data set and the server under test: seeding (or reusing) a database, making a
+//! token, starting `liaison serve` and reading its peak memory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Marks a PostgreSQL bench database whose seeding finished.
+const SEEDED: &str = "liaison bench: seeded";
+
+/// The `liaison` binary of the same build as this one, rebuilt first when run
+/// through `cargo run`, so that the server measured is the code checked out.
+pub fn liaison_binary() -> Result<PathBuf, Error> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().ok_or("the bench binary has no folder")?;
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--bin", "liaison"]);
+        match profile {
+            "debug" => {}
+            "release" => {
+                build.arg("--release");
+            }
+            other => {
+                build.args(["--profile", other]);
+            }
+        }
+        if !build.status()?.success() {
+            return Err("building the liaison binary failed".into());
+        }
+    }
+    let liaison = dir.join("liaison");
+    if !liaison.exists() {
+        return Err(format!(
+            "{} is missing: build it first (cargo build --release --bins)",
+            liaison.display()
+        )
+        .into());
+    }
+    Ok(liaison)
+}
+
+/// Where the bench keeps its databases and results: `target/bench/`.
+pub fn bench_dir() -> Result<PathBuf, Error> {
+    let exe = std::env::current_exe()?;
+    let target = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("the bench binary is not inside a target folder")?;
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// A fresh copy of the data set of `enterprises` synthetic enterprises, for one run:
+/// the data set itself is seeded with `liaison seed --synthetic` at the first run and
+/// kept untouched, so that every run starts from the same records (a run's writes
+/// would otherwise pile up: stage moves make the funnel slower run after run).
+/// Returns the copy's `DATABASE_URL`.
+pub fn dataset(
+    liaison: &Path,
+    backend: super::Backend,
+    enterprises: u64,
+    postgres: &str,
+) -> Result<String, Error> {
+    match backend {
+        super::Backend::Sqlite => {
+            let dir = bench_dir()?;
+            let seeded = dir.join(format!("liaison-{enterprises}.db"));
+            let done = seeded.with_extension("db.seeded");
+            if done.exists() {
+                println!("reusing {}", seeded.display());
+            } else {
+                remove_sqlite(&seeded);
+                seed(liaison, &seeded.display().to_string(), enterprises)?;
+                std::fs::write(&done, "")?;
+            }
+            let copy = dir.join(format!("liaison-{enterprises}-run.db"));
+            remove_sqlite(&copy);
+            std::fs::copy(&seeded, &copy)?;
+            Ok(copy.display().to_string())
+        }
+        super::Backend::Postgres => {
+            let server = postgres.trim_end_matches('/');
+            let name = format!("liaison_bench_{enterprises}");
+            let mut admin = PgConnection::establish(&format!("{server}/postgres"))?;
+            match pg_comment(&mut admin, &name)? {
+                Some(Some(comment)) if comment == SEEDED => println!("reusing {server}/{name}"),
+                existing => {
+                    if existing.is_some() {
+                        diesel::sql_query(format!("DROP DATABASE \"{name}\""))
+                            .execute(&mut admin)?;
+                    }
+                    diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin)?;
+                    seed(liaison, &format!("{server}/{name}"), enterprises)?;
+                    diesel::sql_query(format!("COMMENT ON DATABASE \"{name}\" IS '{SEEDED}'"))
+                        .execute(&mut admin)?;
+                }
+            }
+            let copy = format!("{name}_run");
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{copy}\"")).execute(&mut admin)?;
+            diesel::sql_query(format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{name}\""))
+                .execute(&mut admin)?;
+            Ok(format!("{server}/{copy}"))
+        }
+    }
+}
+
+/// Removes a SQLite database and its WAL files, if there.
+fn remove_sqlite(file: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+}
+
+#[derive(QueryableByName)]
+struct DatabaseComment {
+    #[diesel(sql_type = Nullable<Text>)]
+    comment: Option<String>,
+}
+
+/// `None`: no such database; `Some(comment)` otherwise.
+fn pg_comment(conn: &mut PgConnection, name: &str) -> Result<Option<Option<String>>, Error> {
+    let rows: Vec<DatabaseComment> = diesel::sql_query(
+        "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1",
+    )
+    .bind::<Text, _>(name)
+    .load(conn)?;
+    Ok(rows.into_iter().next().map(|r| r.comment))
+}
+
+fn seed(liaison: &Path, url: &str, enterprises: u64) -> Result<(), Error> {
+    println!("seeding {url} with {enterprises} synthetic enterprises (rng seed 1)");
+    let started = Instant::now();
+    let status = Command::new(liaison)
+        .args(["seed", "--synthetic", &enterprises.to_string()])
+        .args(["--rng-seed", "1", "--database-url", url])
+        .status()?;
+    if !status.success() {
+        return Err(format!("liaison seed failed ({status})").into());
+    }
+    println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A new admin token (`liaison token create`); names are never reused, so each run
+/// makes its own.
+pub fn token(liaison: &Path, url: &str) -> Result<String, Error> {
+    let name = format!(
+        "bench-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos()
+    );
+    let out = Command::new(liaison)
+        .args(["token", "create", "--name", &name, "--role", "admin"])
+        .args(["--database-url", url])
+        .output()?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        return Err(format!("liaison token create failed ({}): {why}", out.status).into());
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
+/// A running `liaison serve`, stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    /// From spawning the process to its first `/readyz` 200.
+    pub startup: Duration,
+}
+
+impl Server {
+    pub async fn start(liaison: &Path, url: &str, log: &Path) -> Result<Server, Error> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let log = std::fs::File::create(log)?;
+        let started = Instant::now();
+        let child = Command::new(liaison)
+            .args(["serve", "--database-url", url])
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let mut server = Server {
+            child,
+            base,
+            startup: Duration::ZERO,
+        };
+        let client = reqwest::Client::builder().no_proxy().build()?;
+        let readyz = format!("{}/readyz", server.base);
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                return Err(format!("liaison serve exited at start ({status})").into());
+            }
+            let ready = client.get(&readyz).send().await;
+            if matches!(&ready, Ok(r) if r.status().is_success()) {
+                server.startup = started.elapsed();
+                return Ok(server);
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                return Err("liaison serve was not ready within 120 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// The server's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> Result<u64, Error> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| "no VmHWM in /proc/<pid>/status".into())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
