@@ -32,6 +32,12 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
+/// Where the records go: through a CSV writer, or straight out as JSON lines.
+enum Sink<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Json(W),
+}
+
 /// Writes every record `filter` selects to `out`, in the filter's order, starting at
 /// its cursor; `progress` hears the running count after each page. Returns the count.
 pub fn write_all<R: Resource>(
@@ -42,41 +48,37 @@ pub fn write_all<R: Resource>(
     mut progress: impl FnMut(u64),
 ) -> Result<u64, ExportError> {
     let mut count = 0;
-    match format {
+    let mut sink = match format {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(out);
             writer.write_record(R::COLUMNS)?;
-            loop {
-                let page = R::list(conn, &filter)?;
-                for record in &page.items {
+            Sink::Csv(Box::new(writer))
+        }
+        Format::Json => Sink::Json(out),
+    };
+    loop {
+        let page = R::list(conn, &filter)?;
+        for record in &page.items {
+            match &mut sink {
+                Sink::Csv(writer) => {
                     let value = serde_json::to_value(record).unwrap_or_default();
                     writer.write_record(R::COLUMNS.iter().map(|c| cell(&value[*c])))?;
-                    count += 1;
                 }
-                writer.flush()?;
-                progress(count);
-                match page.next_cursor {
-                    Some(cursor) => R::next_page(&mut filter, &cursor)?,
-                    None => break,
-                }
-            }
-        }
-        Format::Json => {
-            let mut out = out;
-            loop {
-                let page = R::list(conn, &filter)?;
-                for record in &page.items {
-                    serde_json::to_writer(&mut out, record).map_err(std::io::Error::from)?;
+                Sink::Json(out) => {
+                    serde_json::to_writer(&mut *out, record).map_err(std::io::Error::from)?;
                     out.write_all(b"\n")?;
-                    count += 1;
-                }
-                out.flush()?;
-                progress(count);
-                match page.next_cursor {
-                    Some(cursor) => R::next_page(&mut filter, &cursor)?,
-                    None => break,
                 }
             }
+            count += 1;
+        }
+        match &mut sink {
+            Sink::Csv(writer) => writer.flush()?,
+            Sink::Json(out) => out.flush()?,
+        }
+        progress(count);
+        match page.next_cursor {
+            Some(cursor) => R::next_page(&mut filter, &cursor)?,
+            None => break,
         }
     }
     Ok(count)

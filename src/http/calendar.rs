@@ -42,10 +42,7 @@ pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 let page = visits::list(conn, &filter)?;
                 all.extend(page.items);
                 match page.next_cursor {
-                    Some(cursor) if all.len() < MAX_EVENTS => {
-                        params.cursor = Some(cursor);
-                        filter = VisitFilter::parse(&params)?;
-                    }
+                    Some(cursor) if all.len() < MAX_EVENTS => filter.page.continue_from(&cursor)?,
                     _ => break,
                 }
             }
