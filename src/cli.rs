@@ -43,6 +43,10 @@ pub enum Command {
     /// Write every record of one kind, with the list's filters, as CSV or JSON lines,
     /// page by page (constant memory, however many there are).
     Export(ExportArgs),
+    /// Read records of one kind from a CSV or xlsx file, checked by the same rules as
+    /// the API; bad rows are reported (and written to --rejects), the rest imported.
+    #[command(after_long_help = crate::import::headers_help())]
+    Import(ImportArgs),
     /// Write a consistent copy of a SQLite database to FILE, safely while `serve`
     /// runs (for PostgreSQL, use `pg_dump`; see the README).
     Backup(BackupArgs),
@@ -59,7 +63,7 @@ pub struct ExportArgs {
 
     /// What to export.
     #[arg(value_enum)]
-    pub kind: ExportKind,
+    pub kind: RecordKind,
 
     /// Filters and order, as the list endpoint takes them (`status=held`,
     /// `from=2024-01-01`, `enterprise_id=…`, `include_archived=true`, `sort=-starts_at`).
@@ -75,14 +79,51 @@ pub struct ExportArgs {
     pub output: Option<std::path::PathBuf>,
 }
 
+/// A kind of record, as exports and imports name it (also the path segment of
+/// `/api/v1/imports/{kind}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportKind {
+pub enum RecordKind {
     Enterprises,
     Participants,
     Visits,
     OrderClasses,
     InternshipBases,
     Agreements,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub kind: RecordKind,
+
+    /// A `.csv` file (UTF-8, comma-separated, a header row first) or an `.xlsx`
+    /// workbook (its first sheet, a header row first).
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+
+    /// `skip-bad` imports the good rows and reports the bad ones; `all-or-nothing`
+    /// imports nothing when any row is bad (one transaction).
+    #[arg(long, value_enum, default_value_t = crate::import::Mode::SkipBad)]
+    pub mode: crate::import::Mode,
+
+    /// What to do with a row whose record exists already (same id; same credit code
+    /// or name for an enterprise; see the README for the other kinds): leave the
+    /// record as it is, update it with the row's non-empty cells, or reject the row.
+    #[arg(long, value_enum, default_value_t = crate::import::OnDuplicate::Skip)]
+    pub on_duplicate: crate::import::OnDuplicate,
+
+    /// Write the rejected rows here as CSV, with their reasons in a last column, to
+    /// fix and import again as they are.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<std::path::PathBuf>,
+
+    /// The UTC offset of date-times written without one (`2025-03-01 09:30`).
+    #[arg(long, default_value = "+08:00", value_parser = crate::import::parse_offset, allow_hyphen_values = true)]
+    pub utc_offset: chrono::FixedOffset,
 }
 
 #[derive(Debug, Args)]

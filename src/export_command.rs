@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use actix_web::web;
 
-use crate::cli::{ExportArgs, ExportKind};
+use crate::cli::{ExportArgs, RecordKind};
 use crate::db::{self, DatabaseUrl};
 use crate::domain::agreement::Agreement;
 use crate::domain::enterprise::Enterprise;
@@ -22,12 +22,12 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 pub fn run(args: &ExportArgs) -> Result<(), Error> {
     match args.kind {
-        ExportKind::Enterprises => export::<Enterprise>(args, "enterprises"),
-        ExportKind::Participants => export::<Participant>(args, "participants"),
-        ExportKind::Visits => export::<Visit>(args, "visits"),
-        ExportKind::OrderClasses => export::<OrderClass>(args, "order classes"),
-        ExportKind::InternshipBases => export::<InternshipBase>(args, "internship bases"),
-        ExportKind::Agreements => export::<Agreement>(args, "agreements"),
+        RecordKind::Enterprises => export::<Enterprise>(args, "enterprises"),
+        RecordKind::Participants => export::<Participant>(args, "participants"),
+        RecordKind::Visits => export::<Visit>(args, "visits"),
+        RecordKind::OrderClasses => export::<OrderClass>(args, "order classes"),
+        RecordKind::InternshipBases => export::<InternshipBase>(args, "internship bases"),
+        RecordKind::Agreements => export::<Agreement>(args, "agreements"),
     }
 }
 

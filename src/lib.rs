@@ -8,6 +8,8 @@ pub mod domain;
 pub mod export;
 pub mod export_command;
 pub mod http;
+pub mod import;
+pub mod import_command;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;

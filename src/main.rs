@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Token(command) => liaison::token_command::run(&command),
         Command::Backup(args) => backup(&args),
         Command::Export(args) => liaison::export_command::run(&args),
+        Command::Import(args) => liaison::import_command::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

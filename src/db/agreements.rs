@@ -290,12 +290,12 @@ fn parse_cursor_until(value: &str) -> Result<Option<NaiveDate>> {
     }
 }
 
-pub fn create(conn: &mut DbConn, fields: &AgreementFields) -> Result<Agreement> {
+/// Creates an agreement under `id`: a new one from the API, a kept one on import.
+pub fn create(conn: &mut DbConn, id: AgreementId, fields: &AgreementFields) -> Result<Agreement> {
     let created = write(conn, |conn| {
         check_references(conn, fields, None)?;
         check_unique(conn, fields, None)?;
         let now = domain::now();
-        let id = AgreementId::generate();
         diesel::insert_into(agreements::table)
             .values(NewAgreementRow {
                 id: id.to_string(),

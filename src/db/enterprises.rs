@@ -184,7 +184,11 @@ pub fn list(conn: &mut DbConn, filter: &EnterpriseFilter) -> Result<Page<Enterpr
     rows.try_map(EnterpriseRow::into_domain)
 }
 
-pub fn create(conn: &mut DbConn, fields: &EnterpriseFields) -> Result<Enterprise> {
+pub fn create(
+    conn: &mut DbConn,
+    id: EnterpriseId,
+    fields: &EnterpriseFields,
+) -> Result<Enterprise> {
     let created = write(conn, |conn| {
         check_unique(conn, fields, None)?;
         if let Some(parent) = fields.parent_id {
@@ -192,7 +196,7 @@ pub fn create(conn: &mut DbConn, fields: &EnterpriseFields) -> Result<Enterprise
         }
         let now = domain::now();
         let enterprise = Enterprise {
-            id: EnterpriseId::generate(),
+            id,
             name: fields.name.clone(),
             credit_code: fields.credit_code.as_ref().map(|c| c.to_string()),
             kind: fields.kind,

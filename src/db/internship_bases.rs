@@ -171,6 +171,7 @@ pub fn list(conn: &mut DbConn, filter: &InternshipBaseFilter) -> Result<Page<Int
 /// with the evidence a move from there would need, at a later one.
 pub fn create(
     conn: &mut DbConn,
+    id: InternshipBaseId,
     new: &NewInternshipBase,
     actor: Option<&str>,
 ) -> Result<InternshipBase> {
@@ -179,7 +180,6 @@ pub fn create(
         references::require_live_enterprise(conn, fields.enterprise_id)?;
         let stage = new.initial.as_ref().map_or(Stage::Intention, |i| i.stage);
         let now = domain::now();
-        let id = InternshipBaseId::generate();
         diesel::insert_into(internship_bases::table)
             .values(NewInternshipBaseRow {
                 id: id.to_string(),

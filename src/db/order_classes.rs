@@ -203,13 +203,17 @@ pub fn list(conn: &mut DbConn, filter: &OrderClassFilter) -> Result<Page<OrderCl
 
 /// Creates an order class under a live enterprise, at stage `intention` or,
 /// with the evidence a move from there would need, at a later one.
-pub fn create(conn: &mut DbConn, new: &NewOrderClass, actor: Option<&str>) -> Result<OrderClass> {
+pub fn create(
+    conn: &mut DbConn,
+    id: OrderClassId,
+    new: &NewOrderClass,
+    actor: Option<&str>,
+) -> Result<OrderClass> {
     let fields = &new.fields;
     write(conn, |conn| {
         references::require_live_enterprise(conn, fields.enterprise_id)?;
         let stage = new.initial.as_ref().map_or(Stage::Intention, |i| i.stage);
         let now = domain::now();
-        let id = OrderClassId::generate();
         diesel::insert_into(order_classes::table)
             .values(NewOrderClassRow {
                 id: id.to_string(),

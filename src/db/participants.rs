@@ -178,13 +178,16 @@ pub fn list(conn: &mut DbConn, filter: &ParticipantFilter) -> Result<Page<Partic
     rows.try_map(ParticipantRow::into_domain)
 }
 
-pub fn create(conn: &mut DbConn, fields: &ParticipantFields) -> Result<Participant> {
+pub fn create(
+    conn: &mut DbConn,
+    id: ParticipantId,
+    fields: &ParticipantFields,
+) -> Result<Participant> {
     write(conn, |conn| {
         if let Some(enterprise) = fields.enterprise_id {
             check_enterprise(conn, enterprise)?;
         }
         let now = domain::now();
-        let id = ParticipantId::generate();
         diesel::insert_into(participants::table)
             .values(NewParticipantRow {
                 id: id.to_string(),

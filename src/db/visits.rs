@@ -207,11 +207,10 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
 }
 
 /// Saves a visit and all its links, or nothing.
-pub fn create(conn: &mut DbConn, fields: &VisitFields) -> Result<Visit> {
+pub fn create(conn: &mut DbConn, id: VisitId, fields: &VisitFields) -> Result<Visit> {
     write(conn, |conn| {
         fields.check_links(&link_facts(conn, fields)?, None)?;
         let now = domain::now().naive_utc();
-        let id = VisitId::generate();
         diesel::insert_into(visits::table)
             .values(NewVisitRow {
                 id: id.to_string(),

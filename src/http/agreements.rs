@@ -62,8 +62,13 @@ impl Resource for Agreement {
         agreements::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &AgreementFields, _actor: &Actor) -> db::Result<Self> {
-        agreements::create(conn, fields)
+    fn create(
+        conn: &mut DbConn,
+        id: AgreementId,
+        fields: &AgreementFields,
+        _actor: &Actor,
+    ) -> db::Result<Self> {
+        agreements::create(conn, id, fields)
     }
 
     fn get(conn: &mut DbConn, id: AgreementId) -> db::Result<Self> {

@@ -211,8 +211,13 @@ impl Resource for Enterprise {
         enterprises::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &EnterpriseFields, _actor: &Actor) -> db::Result<Self> {
-        enterprises::create(conn, fields)
+    fn create(
+        conn: &mut DbConn,
+        id: EnterpriseId,
+        fields: &EnterpriseFields,
+        _actor: &Actor,
+    ) -> db::Result<Self> {
+        enterprises::create(conn, id, fields)
     }
 
     fn get(conn: &mut DbConn, id: EnterpriseId) -> db::Result<Self> {

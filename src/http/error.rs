@@ -28,8 +28,9 @@ pub enum ApiError {
     MethodNotAllowed { method: String, allowed: String },
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("the request body must be JSON (Content-Type: application/json)")]
-    UnsupportedMediaType,
+    /// The body is not of a media type the operation reads; says which it reads.
+    #[error("the request body must be {0}")]
+    UnsupportedMediaType(&'static str),
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
     /// No usable token: missing, malformed, unknown, revoked or expired.
@@ -125,7 +126,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => {
                 ("payload_too_large", "The request body is too large")
             }
-            ApiError::UnsupportedMediaType => ("unsupported_media_type", "Unsupported media type"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported_media_type", "Unsupported media type")
+            }
             ApiError::MalformedJson(_) => ("malformed_json", "The request body is not valid JSON"),
             ApiError::Unauthorized(_) => ("unauthorized", "A valid API token is needed"),
             ApiError::Forbidden(_) => ("forbidden", "The token's role does not allow this"),
@@ -174,7 +177,7 @@ impl ResponseError for ApiError {
             ApiError::Domain(DomainError::Stale { .. }) => StatusCode::PRECONDITION_FAILED,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

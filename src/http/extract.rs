@@ -38,7 +38,9 @@ impl FromRequest for JsonBody {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !json {
-                return Err(ApiError::UnsupportedMediaType);
+                return Err(ApiError::UnsupportedMediaType(
+                    "JSON (Content-Type: application/json)",
+                ));
             }
             let bytes = bytes
                 .await

@@ -60,8 +60,13 @@ impl Resource for InternshipBase {
         internship_bases::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &NewInternshipBase, actor: &Actor) -> db::Result<Self> {
-        internship_bases::create(conn, fields, Some(&actor.name))
+    fn create(
+        conn: &mut DbConn,
+        id: InternshipBaseId,
+        fields: &NewInternshipBase,
+        actor: &Actor,
+    ) -> db::Result<Self> {
+        internship_bases::create(conn, id, fields, Some(&actor.name))
     }
 
     fn get(conn: &mut DbConn, id: InternshipBaseId) -> db::Result<Self> {

@@ -9,6 +9,7 @@ pub mod enterprises;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod imports;
 pub mod internship_bases;
 pub mod metrics;
 pub mod middleware;
@@ -153,6 +154,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(PATCH "/api/v1/agreements/{id}" => resource::update::<Agreement>),
         endpoint!(DELETE "/api/v1/agreements/{id}" => resource::archive::<Agreement>),
         endpoint!(POST "/api/v1/agreements/{id}/restore" => resource::restore::<Agreement>),
+        endpoint!(POST "/api/v1/imports/{kind}" => imports::create),
         endpoint!(GET "/api/v1/reports/pipeline" => reports::pipeline),
         endpoint!(GET "/api/v1/reports/funnel" => reports::funnel),
         endpoint!(GET "/api/v1/reports/stalled" => reports::stalled),

@@ -65,8 +65,13 @@ impl Resource for OrderClass {
         order_classes::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &NewOrderClass, actor: &Actor) -> db::Result<Self> {
-        order_classes::create(conn, fields, Some(&actor.name))
+    fn create(
+        conn: &mut DbConn,
+        id: OrderClassId,
+        fields: &NewOrderClass,
+        actor: &Actor,
+    ) -> db::Result<Self> {
+        order_classes::create(conn, id, fields, Some(&actor.name))
     }
 
     fn get(conn: &mut DbConn, id: OrderClassId) -> db::Result<Self> {

@@ -60,8 +60,13 @@ impl Resource for Participant {
         participants::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &ParticipantFields, _actor: &Actor) -> db::Result<Self> {
-        participants::create(conn, fields)
+    fn create(
+        conn: &mut DbConn,
+        id: ParticipantId,
+        fields: &ParticipantFields,
+        _actor: &Actor,
+    ) -> db::Result<Self> {
+        participants::create(conn, id, fields)
     }
 
     fn get(conn: &mut DbConn, id: ParticipantId) -> db::Result<Self> {

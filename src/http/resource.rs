@@ -24,7 +24,7 @@ use crate::export::{self, Format};
 
 /// A record resource: how its requests are checked and which queries serve it.
 pub trait Resource: Serialize + Send + Sized + 'static {
-    type Id: FromStr + Display + Copy + Send + 'static;
+    type Id: FromStr + Display + Copy + Send + From<uuid::Uuid> + 'static;
     /// Checked editable fields of a create body.
     type Fields: Send + 'static;
     /// List query parameters as received.
@@ -47,9 +47,14 @@ pub trait Resource: Serialize + Send + Sized + 'static {
     fn next_page(filter: &mut Self::Filter, cursor: &str) -> Result<(), DomainError>;
 
     fn list(conn: &mut DbConn, filter: &Self::Filter) -> db::Result<Page<Self>>;
-    /// `actor` is recorded on the first stage transition of an item created at a
-    /// later stage.
-    fn create(conn: &mut DbConn, fields: &Self::Fields, actor: &Actor) -> db::Result<Self>;
+    /// Creates the record under `id` (new, or kept from an import file); `actor` is
+    /// recorded on the first stage transition of an item created at a later stage.
+    fn create(
+        conn: &mut DbConn,
+        id: Self::Id,
+        fields: &Self::Fields,
+        actor: &Actor,
+    ) -> db::Result<Self>;
     fn get(conn: &mut DbConn, id: Self::Id) -> db::Result<Self>;
     fn update(
         conn: &mut DbConn,
@@ -87,7 +92,7 @@ pub(crate) async fn create<R: Audited>(
     let created_record = state
         .run(move |conn| {
             db::write(conn, |conn| {
-                let created = R::create(conn, &fields, &actor)?;
+                let created = R::create(conn, new_id::<R>(), &fields, &actor)?;
                 audit(conn, &actor, AuditAction::Create, None, &created)?;
                 Ok(created)
             })
@@ -98,6 +103,11 @@ pub(crate) async fn create<R: Audited>(
         Resource::version(&created_record),
         &created_record,
     ))
+}
+
+/// A new time-ordered (v7) id for a record of `R`.
+pub(crate) fn new_id<R: Resource>() -> R::Id {
+    R::Id::from(uuid::Uuid::now_v7())
 }
 
 /// Whether the client asked for CSV rather than JSON (`Accept: text/csv`).

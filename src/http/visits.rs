@@ -66,8 +66,13 @@ impl Resource for Visit {
         visits::list(conn, filter)
     }
 
-    fn create(conn: &mut DbConn, fields: &VisitFields, _actor: &Actor) -> db::Result<Self> {
-        visits::create(conn, fields)
+    fn create(
+        conn: &mut DbConn,
+        id: VisitId,
+        fields: &VisitFields,
+        _actor: &Actor,
+    ) -> db::Result<Self> {
+        visits::create(conn, id, fields)
     }
 
     fn get(conn: &mut DbConn, id: VisitId) -> db::Result<Self> {

@@ -358,6 +358,30 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(body);
         }
+        Self::answer(method, path, request).await
+    }
+
+    /// Sends `bytes` as the body, of media type `content_type`, with `token`.
+    pub async fn upload(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let mut request = self
+            .anonymous
+            .post(format!("{}{path}", self.address))
+            .header("content-type", content_type)
+            .body(bytes);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        Self::answer(Method::POST, path, request).await
+    }
+
+    /// Sends `request` and checks its answer against `openapi.yaml`.
+    async fn answer(method: Method, path: &str, request: reqwest::RequestBuilder) -> Response {
         let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
         let headers = response.headers().clone();

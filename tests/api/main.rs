@@ -13,6 +13,7 @@ mod enterprise_page;
 mod enterprises;
 mod errors;
 mod export;
+mod import;
 mod internship_bases;
 mod metrics;
 mod openapi;

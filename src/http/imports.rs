@@ -1,0 +1,97 @@
+//! `POST /api/v1/imports/{kind}`: `liaison import` for frontends, a CSV or xlsx file
+//! as the body and the report as JSON.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use clap::ValueEnum;
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::cli::RecordKind;
+use crate::domain::access::Actor;
+use crate::domain::{DomainError, FieldError};
+use crate::import::{self, ImportError, Mode, OnDuplicate, Options, Table};
+
+/// Largest file accepted: about 200 000 enterprise rows of CSV. Larger files go
+/// through `liaison import`, which streams them.
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    mode: Option<Mode>,
+    on_duplicate: Option<OnDuplicate>,
+    utc_offset: Option<String>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    kind: web::Path<String>,
+    params: web::Query<ImportParams>,
+    actor: Actor,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let kind = RecordKind::from_str(&kind, false).map_err(|_| DomainError::NotFound {
+        kind: "import kind",
+        id: kind.to_string(),
+    })?;
+    let utc_offset = match params.utc_offset.as_deref() {
+        None => import::parse_offset("+08:00"),
+        Some(text) => import::parse_offset(text),
+    }
+    .map_err(|message| {
+        DomainError::BadRequest(vec![FieldError::new("utc_offset", "invalid", message)])
+    })?;
+    let options = Options {
+        mode: params.mode.unwrap_or(Mode::SkipBad),
+        on_duplicate: params.on_duplicate.unwrap_or(OnDuplicate::Skip),
+        utc_offset,
+    };
+    let xlsx = match media_type(&req).as_deref() {
+        Some("text/csv") => false,
+        Some(XLSX) => true,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(
+                "a CSV file (Content-Type: text/csv) or an xlsx workbook (Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)",
+            ))
+        }
+    };
+    let body = payload
+        .to_bytes_limited(MAX_IMPORT_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge {
+            limit: MAX_IMPORT_BYTES,
+        })?
+        .map_err(|e| unreadable(format!("the upload was cut short: {e}")))?;
+    let size = body.len() as u64;
+    let table = if xlsx {
+        Table::xlsx(std::io::Cursor::new(body))
+    } else {
+        Table::csv(Box::new(std::io::Cursor::new(body)), size)
+    }
+    .map_err(|e| unreadable(e.to_string()))?;
+    let report = state
+        .run(move |conn| Ok(import::run(conn, kind, table, options, &actor, |_, _| {})))
+        .await?
+        .map_err(|e| match e {
+            ImportError::Db(e) => ApiError::from(e),
+            other => unreadable(other.to_string()),
+        })?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The body's media type without parameters, lower case.
+fn media_type(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    Some(essence)
+}
+
+/// A file that cannot be read as a table of this kind: nothing was imported.
+fn unreadable(message: String) -> ApiError {
+    DomainError::Invalid(vec![FieldError::new("file", "unreadable_file", message)]).into()
+}

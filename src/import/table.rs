@@ -1,0 +1,237 @@
+//! Reading an import file: a header row, then rows of text cells, from CSV or xlsx.
+
+use std::io::{Read, Seek};
+
+use calamine::{Data, DataType, Reader, Xlsx};
+
+/// One data row of the file.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Its line (CSV) or row (xlsx) number as a spreadsheet shows it: the header is 1.
+    pub line: u64,
+    pub cells: Vec<String>,
+}
+
+/// The file cannot be read as a table at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("line {line}: {message}")]
+    Csv { line: u64, message: String },
+    #[error("not a readable xlsx workbook: {0}")]
+    Xlsx(String),
+    #[error("the file is empty: it needs a header row")]
+    Empty,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// How the file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+impl FileFormat {
+    /// From the file's extension; anything but `.xlsx` is read as CSV.
+    pub fn of_path(path: &std::path::Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("xlsx") => FileFormat::Xlsx,
+            _ => FileFormat::Csv,
+        }
+    }
+}
+
+/// A table being read: its header, then its rows one by one.
+pub struct Table {
+    pub header: Vec<String>,
+    rows: Rows,
+    /// How far through the file reading is, in `size`'s unit (bytes or rows).
+    position: u64,
+    pub size: u64,
+}
+
+enum Rows {
+    Csv(
+        Box<csv::Reader<Tail<Box<dyn Read + Send>>>>,
+        csv::StringRecord,
+    ),
+    Sheet(std::vec::IntoIter<Row>),
+}
+
+impl Table {
+    /// A CSV table of `size` bytes (for progress; 0 when unknown).
+    pub fn csv(input: Box<dyn Read + Send>, size: u64) -> Result<Self, TableError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(Tail::new(input));
+        let mut record = csv::StringRecord::new();
+        let has_header = reader.read_record(&mut record).map_err(csv_error)?;
+        if !has_header {
+            return Err(TableError::Empty);
+        }
+        let header = record
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                // A byte-order mark, as spreadsheet programs write one.
+                let h = if i == 0 {
+                    h.trim_start_matches('\u{feff}')
+                } else {
+                    h
+                };
+                h.trim().to_string()
+            })
+            .collect();
+        Ok(Table {
+            header,
+            rows: Rows::Csv(Box::new(reader), record),
+            position: 0,
+            size,
+        })
+    }
+
+    /// The first sheet of an xlsx workbook.
+    pub fn xlsx(input: impl Read + Seek) -> Result<Self, TableError> {
+        let mut workbook: Xlsx<_> =
+            Xlsx::new(input).map_err(|e| TableError::Xlsx(e.to_string()))?;
+        let range = workbook
+            .worksheet_range_at(0)
+            .ok_or(TableError::Empty)?
+            .map_err(|e| TableError::Xlsx(e.to_string()))?;
+        // The sheet's used range may start below row 1 or right of column A.
+        let (first_row, first_column) = range.start().unwrap_or((0, 0));
+        let pad = first_column as usize;
+        let mut rows = range.rows().enumerate().map(|(i, cells)| Row {
+            line: u64::from(first_row) + i as u64 + 1,
+            cells: std::iter::repeat_n(String::new(), pad)
+                .chain(cells.iter().map(text))
+                .collect(),
+        });
+        let header = rows
+            .next()
+            .ok_or(TableError::Empty)?
+            .cells
+            .into_iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let rows: Vec<Row> = rows.collect();
+        Ok(Table {
+            header,
+            size: rows.len() as u64,
+            rows: Rows::Sheet(rows.into_iter()),
+            position: 0,
+        })
+    }
+
+    /// How far reading has come, in `size`'s unit.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The next row with any non-empty cell.
+    pub fn next_row(&mut self) -> Result<Option<Row>, TableError> {
+        loop {
+            let row = match &mut self.rows {
+                Rows::Csv(reader, record) => {
+                    if !reader.read_record(record).map_err(csv_error)? {
+                        return Ok(None);
+                    }
+                    let end = reader.position();
+                    self.position = end.byte();
+                    Row {
+                        line: first_line(record, end, reader.get_ref()),
+                        cells: record.iter().map(str::to_string).collect(),
+                    }
+                }
+                Rows::Sheet(rows) => match rows.next() {
+                    Some(row) => {
+                        self.position += 1;
+                        row
+                    }
+                    None => return Ok(None),
+                },
+            };
+            if row.cells.iter().any(|c| !c.trim().is_empty()) {
+                return Ok(Some(row));
+            }
+        }
+    }
+}
+
+/// The line a CSV record starts on. The reader gives the position where it began
+/// reading, before any blank lines it passed over, so the start is worked back from
+/// the end: lines inside quoted cells, and the record's line break unless the input
+/// ended without one.
+fn first_line<R>(record: &csv::StringRecord, end: &csv::Position, input: &Tail<R>) -> u64 {
+    let inner: u64 = record
+        .iter()
+        .map(|cell| cell.bytes().filter(|b| *b == b'\n').count() as u64)
+        .sum();
+    let at_end = input.ended && end.byte() == input.read;
+    let broken = !at_end || input.last == b'\n' || input.last == b'\r';
+    end.line().saturating_sub(inner + u64::from(broken)).max(1)
+}
+
+/// A reader that remembers how much it gave, its last byte, and whether it ended.
+struct Tail<R> {
+    inner: R,
+    read: u64,
+    last: u8,
+    ended: bool,
+}
+
+impl<R> Tail<R> {
+    fn new(inner: R) -> Self {
+        Tail {
+            inner,
+            read: 0,
+            last: 0,
+            ended: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match buf[..n].last() {
+            Some(last) => self.last = *last,
+            None => self.ended = !buf.is_empty(),
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+fn csv_error(error: csv::Error) -> TableError {
+    let line = error.position().map_or(0, |p| p.line());
+    let message = match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => {
+            "is not UTF-8 text; save the file as \"CSV UTF-8\" (Excel) or convert it".to_string()
+        }
+        csv::ErrorKind::Io(e) => e.to_string(),
+        _ => error.to_string(),
+    };
+    TableError::Csv { line, message }
+}
+
+/// A spreadsheet cell as the text a CSV file would hold: whole numbers without a
+/// fraction, dates as ISO 8601 (a date alone when there is no time of day).
+fn text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(_) => match cell.as_datetime() {
+            Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().to_string(),
+            Some(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            None => String::new(),
+        },
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
