@@ -1,5 +1,6 @@
 //! `GET /api/v1/visits.ics`: the visits calendar, and its feed tokens.
 
+use icalendar::{Component, EventLike};
 use reqwest::Method;
 use serde_json::json;
 
@@ -67,6 +68,50 @@ async fn the_feed_is_valid_icalendar(app: TestApp) {
         .expect("the cancelled visit");
     assert!(cancelled_event.contains("STATUS:CANCELLED"));
     assert!(cancelled_event.contains("DTEND:20250110T070000Z"));
+    // An iCalendar parser reads it back, values unescaped and unfolded.
+    let parsed: icalendar::Calendar = text.parse().expect("the icalendar crate parses the feed");
+    let events: Vec<&icalendar::Event> = parsed
+        .components
+        .iter()
+        .filter_map(|c| match c {
+            icalendar::CalendarComponent::Event(event) => Some(event),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(events.len(), 2);
+    let event = events
+        .iter()
+        .find(|e| e.get_uid() == Some(format!("{}@liaison", id_of(&held)).as_str()))
+        .expect("the held visit's event");
+    assert_eq!(
+        event.get_summary(),
+        Some("Carbonbay park delegation; order class, bases")
+    );
+    assert_eq!(event.get_location(), Some("Admin building, room 301"));
+    assert_eq!(
+        event
+            .get_description()
+            .map(|d| d.ends_with("\nSecond line")),
+        Some(true),
+        "{:?}",
+        event.get_description()
+    );
+    assert_eq!(
+        event.get_start(),
+        Some(icalendar::DatePerhapsTime::DateTime(
+            icalendar::CalendarDateTime::Utc(
+                chrono::DateTime::parse_from_rfc3339("2024-11-29T02:00:00Z")
+                    .expect("time")
+                    .to_utc()
+            )
+        ))
+    );
+    assert_eq!(event.get_status(), Some(icalendar::EventStatus::Confirmed));
+    let cancelled_uid = format!("{}@liaison", id_of(&cancelled));
+    assert!(events
+        .iter()
+        .any(|e| e.get_uid() == Some(cancelled_uid.as_str())
+            && e.get_status() == Some(icalendar::EventStatus::Cancelled)));
     // The UID is stable: an edit changes the event, not its identity.
     app.patch(
         &format!("/api/v1/visits/{}", id_of(&held)),

@@ -15,6 +15,7 @@ mod errors;
 mod export;
 mod import;
 mod internship_bases;
+mod logging;
 mod metrics;
 mod openapi;
 mod order_classes;

@@ -8,7 +8,7 @@ mod hostile;
 mod proxy;
 mod race;
 pub mod report;
-mod server;
+pub mod server;
 
 /// `binary_tests!(name, …)`: like `backend_tests!`, for `async fn name(backend)`
 /// bodies that make their own databases and servers (the real binary, or an app

@@ -14,6 +14,8 @@ pub struct Server {
     pub address: String,
     /// The bootstrap token, when this start made it.
     pub bootstrap_token: Option<String>,
+    /// Every line written to stderr so far: the log.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -32,10 +34,15 @@ impl Server {
             .expect("liaison serve starts");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         // Reads stderr to the end, so that the server never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut token = None;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut kept) = kept.lock() {
+                    kept.push(line.clone());
+                }
                 let trimmed = line.trim();
                 if trimmed.starts_with("liaison_") {
                     token = Some(trimmed.to_string());
@@ -59,7 +66,13 @@ impl Server {
             child,
             address: format!("http://127.0.0.1:{port}"),
             bootstrap_token,
+            log,
         }
+    }
+
+    /// The lines the server has logged so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     pub fn pid(&self) -> u32 {
