@@ -62,6 +62,34 @@ pub struct Options {
 /// Rows that go into one transaction in `skip-bad` mode.
 const BATCH: usize = 500;
 
+/// Rows written from which an import refreshes the planner's statistics of what it
+/// wrote: without them, a table that grew from empty by a bulk load is planned as if
+/// it were still small (SQLite sorted a whole table for every page of a list).
+const REFRESH_STATISTICS: u64 = 1000;
+
+/// `ANALYZE` of the tables an import of `target` writes.
+fn refresh_statistics(conn: &mut DbConn, target: Target) -> Result<(), ImportError> {
+    use diesel::RunQueryDsl;
+    let statements: &[&str] = match target {
+        Target::Enterprise => &["ANALYZE enterprises"],
+        Target::Participant => &["ANALYZE participants"],
+        Target::Visit => &[
+            "ANALYZE visits",
+            "ANALYZE visit_enterprises",
+            "ANALYZE visit_participants",
+            "ANALYZE visit_order_classes",
+            "ANALYZE visit_internship_bases",
+        ],
+        Target::OrderClass => &["ANALYZE order_classes", "ANALYZE stage_transitions"],
+        Target::InternshipBase => &["ANALYZE internship_bases", "ANALYZE stage_transitions"],
+        Target::Agreement => &["ANALYZE agreements"],
+    };
+    for statement in statements {
+        diesel::sql_query(*statement).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Parses a UTC offset such as `+08:00`, `-0530` or `Z`.
 pub fn parse_offset(text: &str) -> Result<FixedOffset, String> {
     let probe = format!("2000-01-01T00:00:00{}", text.trim());
@@ -483,6 +511,9 @@ impl<'a, R: Importable> Import<'a, R> {
                 }
                 db::write(conn, |conn| self.retry(conn, deferred))?;
             }
+        }
+        if self.report.imported + self.report.updated >= REFRESH_STATISTICS {
+            refresh_statistics(conn, R::TARGET)?;
         }
         self.report.rejects.sort_by_key(|r| r.line);
         self.report.rejected_rows.sort_by_key(|r| r.line);
