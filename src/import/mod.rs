@@ -577,7 +577,7 @@ impl<'a, R: Importable> Import<'a, R> {
         }
     }
 
-    /// One row, in its own savepoint: a row that fails leaves nothing behind.
+    /// One row: what became of it.
     fn import(
         &mut self,
         conn: &mut DbConn,
@@ -599,8 +599,9 @@ impl<'a, R: Importable> Import<'a, R> {
             Ok(fields) => fields,
             Err(error) => return Ok(Outcome::Rejected(self.rejects(row, error))),
         };
-        let applied = db::write(conn, |conn| self.apply(conn, &fields, body, id));
-        match applied {
+        // No savepoint of its own: the create or update is one already (a rule it
+        // breaks leaves nothing behind), and a database error ends the import.
+        match self.apply(conn, &fields, body, id) {
             Ok(outcome) => Ok(outcome),
             Err(db::Error::Domain(error)) => Ok(Outcome::Rejected(self.rejects(row, error))),
             Err(other) => Err(other.into()),
