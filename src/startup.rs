@@ -73,7 +73,13 @@ impl Application {
             tracing::info!(migration = %name, "applied migration");
         }
         let bootstrap_token = db::access::bootstrap(&mut conn).map_err(StartupError::Bootstrap)?;
+        if let Err(error) = db::optimize(&mut conn) {
+            tracing::warn!(%error, "cannot refresh the planner's statistics");
+        }
         drop(conn);
+        if settings.database.backend == db::Backend::Sqlite {
+            keep_statistics_fresh(pool.clone());
+        }
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             bind: settings.bind.clone(),
             source,
@@ -103,6 +109,30 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// How often a running service lets SQLite refresh its planner statistics.
+const OPTIMIZE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Refreshes the planner's statistics every hour while the service runs, so that
+/// plans follow the tables as they grow (see `db::optimize`).
+fn keep_statistics_fresh(pool: Pool) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(OPTIMIZE_EVERY);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let pool = pool.clone();
+            let refreshed = web::block(move || -> Result<(), String> {
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                db::optimize(&mut conn).map_err(|e| e.to_string())
+            })
+            .await;
+            if let Ok(Err(error)) = refreshed {
+                tracing::warn!(%error, "cannot refresh the planner's statistics");
+            }
+        }
+    });
 }
 
 /// Builds the HTTP server on an open listener.

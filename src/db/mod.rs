@@ -432,6 +432,18 @@ pub fn backup(conn: &mut DbConn, target: &std::path::Path) -> Result<(), BackupE
     }
 }
 
+/// Lets SQLite refresh the planner's statistics of tables that have none or have
+/// grown much since (`PRAGMA optimize`, whose work SQLite bounds). Without them it
+/// plans a grown table as if it were small: a list took the `archived_at` index and
+/// sorted every row for each page. PostgreSQL's autovacuum does this by itself.
+pub fn optimize(conn: &mut DbConn) -> Result<()> {
+    if let DbConn::Sqlite(c) = conn {
+        // 0x10002: look at every table, not only those this connection used.
+        c.batch_execute("PRAGMA optimize=0x10002")?;
+    }
+    Ok(())
+}
+
 /// Checks that the database answers.
 pub fn ping(conn: &mut DbConn) -> Result<()> {
     conn.batch_execute("SELECT 1")?;
