@@ -116,12 +116,7 @@ async fn a_mixed_file_imports_its_good_rows_and_reports_the_bad(app: TestApp) {
         names(&app, "/api/v1/enterprises", "name").await,
         ["Carbonbay Chemical", "Harbour Logistics"]
     );
-    let carbonbay = app
-        .get("/api/v1/enterprises?q=Carbonbay")
-        .await
-        .expect(200)
-        .body["items"][0]
-        .clone();
+    let carbonbay = first(&app, "/api/v1/enterprises?q=Carbonbay").await;
     assert_eq!(carbonbay["credit_code"], good.as_str());
     assert_eq!(carbonbay["kind"], "company");
     // Each imported record has its audit entry, by the token that imported it.
@@ -196,12 +191,7 @@ async fn chinese_headers_and_references_by_code_and_name(app: TestApp) {
         reasons(&report),
         [(5, "上级单位".into(), "unknown_reference".into())]
     );
-    let park = app
-        .get("/api/v1/enterprises?q=产业园")
-        .await
-        .expect(200)
-        .body["items"][0]
-        .clone();
+    let park = first(&app, "/api/v1/enterprises?q=产业园").await;
     assert_eq!(park["kind"], "industrial_park");
     let members = app
         .get(&format!("/api/v1/enterprises?parent_id={}", id_of(&park)))
@@ -224,12 +214,7 @@ async fn chinese_headers_and_references_by_code_and_name(app: TestApp) {
         reasons(&report),
         [(4, "所属方".into(), "invalid_enum".into())]
     );
-    let wang = app
-        .get("/api/v1/participants?q=王芳")
-        .await
-        .expect(200)
-        .body["items"][0]
-        .clone();
+    let wang = first(&app, "/api/v1/participants?q=王芳").await;
     assert_eq!(wang["side"], "partner");
     assert_eq!(wang["title"], "人事经理");
     assert_eq!(
@@ -239,20 +224,20 @@ async fn chinese_headers_and_references_by_code_and_name(app: TestApp) {
 }
 
 async fn park_member_id(app: &TestApp, name: &str) -> String {
-    let found = app
-        .get(&format!("/api/v1/enterprises?q={name}"))
-        .await
-        .expect(200)
-        .body;
-    id_of(&found["items"][0])
+    id_of(&first(app, &format!("/api/v1/enterprises?q={name}")).await)
+}
+
+/// The first record of a list.
+async fn first(app: &TestApp, path: &str) -> Value {
+    app.get(path).await.expect(200).body["items"][0].clone()
 }
 
 async fn duplicates_are_skipped_updated_or_rejected(app: TestApp) {
     let carbonbay = code("91330200MA2CB0003");
-    let first =
+    let initial =
         format!("name,credit_code,industry\nCarbonbay,{carbonbay},chemicals\nHarbour,,logistics\n");
     assert_eq!(
-        counts(&import(&app, "enterprises", "", &first).await),
+        counts(&import(&app, "enterprises", "", &initial).await),
         [2, 2, 0, 0, 0]
     );
     // Matched by credit code (whatever the name), or by the name's key.
@@ -279,12 +264,7 @@ async fn duplicates_are_skipped_updated_or_rejected(app: TestApp) {
         [3, 0, 2, 1, 0],
         "New Co's update changes nothing"
     );
-    let updated = app
-        .get("/api/v1/enterprises?q=Renamed")
-        .await
-        .expect(200)
-        .body["items"][0]
-        .clone();
+    let updated = first(&app, "/api/v1/enterprises?q=Renamed").await;
     // Non-empty cells are applied; empty ones leave the record as it was.
     assert_eq!(updated["region"], "Ningbo");
     assert_eq!(updated["industry"], "chemicals");
@@ -476,7 +456,7 @@ async fn xlsx_workbooks_import_like_csv(app: TestApp) {
         reasons(&report),
         [(3, "计划人数".into(), "not_an_integer".into())]
     );
-    let class = app.get("/api/v1/order-classes").await.expect(200).body["items"][0].clone();
+    let class = first(&app, "/api/v1/order-classes").await;
     assert_eq!(class["planned_size"], 40);
     assert_eq!(class["allow_over_enrollment"], true);
     assert_eq!(class["starts_on"], "2025-09-01");
@@ -515,7 +495,7 @@ async fn xlsx_workbooks_import_like_csv(app: TestApp) {
         ],
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    let visit = app.get("/api/v1/visits").await.expect(200).body["items"][0].clone();
+    let visit = first(&app, "/api/v1/visits").await;
     assert_eq!(visit["starts_at"], "2025-03-01T01:30:00Z");
     assert_eq!(visit["direction"], "inbound");
     assert_eq!(visit["status"], "held");
@@ -589,7 +569,7 @@ async fn visits_order_classes_bases_and_agreements_import_with_references(app: T
             (4, "starts_at".into(), "invalid_type".into()),
         ]
     );
-    let visit = app.get("/api/v1/visits").await.expect(200).body["items"][0].clone();
+    let visit = first(&app, "/api/v1/visits").await;
     assert_eq!(visit["starts_at"], "2025-04-01T02:00:00Z");
     let mut roles: Vec<(String, String)> = visit["participants"]
         .as_array()
@@ -620,7 +600,7 @@ async fn visits_order_classes_bases_and_agreements_import_with_references(app: T
     assert_eq!(counts(&report), [3, 1, 0, 0, 2], "{report}");
     let codes: Vec<String> = reasons(&report).into_iter().map(|(_, _, c)| c).collect();
     assert_eq!(codes.len(), 2, "{report}");
-    let agreement = app.get("/api/v1/agreements").await.expect(200).body["items"][0].clone();
+    let agreement = first(&app, "/api/v1/agreements").await;
     assert_eq!(agreement["kind"], "order_class");
     assert_eq!(agreement["enterprise_id"], id_of(&carbonbay));
     assert_eq!(harbour["name"], "Harbour");
