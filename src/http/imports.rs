@@ -67,15 +67,20 @@ pub async fn create(
             limit: MAX_IMPORT_BYTES,
         })?
         .map_err(|e| unreadable(format!("the upload was cut short: {e}")))?;
-    let size = body.len() as u64;
-    let table = if xlsx {
-        Table::xlsx(std::io::Cursor::new(body))
-    } else {
-        Table::csv(Box::new(std::io::Cursor::new(body)), size)
-    }
-    .map_err(|e| unreadable(e.to_string()))?;
+    // Reading the file is work too (an xlsx is a zip of XML): off the async workers,
+    // with the import.
     let report = state
-        .run(move |conn| Ok(import::run(conn, kind, table, options, &actor, |_, _| {})))
+        .run(move |conn| {
+            let size = body.len() as u64;
+            let table = if xlsx {
+                Table::xlsx(std::io::Cursor::new(body))
+            } else {
+                Table::csv(Box::new(std::io::Cursor::new(body)), size)
+            };
+            Ok(table
+                .map_err(ImportError::from)
+                .and_then(|table| import::run(conn, kind, table, options, &actor, |_, _| {})))
+        })
         .await?
         .map_err(|e| match e {
             ImportError::Db(e) => ApiError::from(e),
