@@ -547,6 +547,18 @@ async fn visits_order_classes_bases_and_agreements_import_with_references(app: T
         .expect(200)
         .body;
     assert_eq!(classes["items"][0]["stage"], "negotiation");
+    // An update applies the row's members; its stage columns move nothing.
+    let report = import(
+        &app,
+        "order-classes",
+        "?on_duplicate=update",
+        "enterprise,name,planned_size,stage\nCarbonbay,CHEMICAL  2025,36,implementation\n",
+    )
+    .await;
+    assert_eq!(counts(&report), [1, 0, 1, 0, 0], "{report}");
+    let class = first(&app, "/api/v1/order-classes?sort=name").await;
+    assert_eq!(class["planned_size"], 36);
+    assert_eq!(class["stage"], "negotiation");
     let report = import(
         &app,
         "internship-bases",
