@@ -570,16 +570,21 @@ pub fn activity(conn: &mut DbConn, filter: &ActivityFilter) -> Result<Activity> 
 ///   `intention` from its entry, and a move to a stage reaches it and every stage
 ///   before it (skipped stages are passed through; moving back unreaches nothing).
 ///   An item without any history has reached its current stage at
-///   `stage_changed_at` (the synthetic seed writes no history).
+///   `stage_changed_at` (data loaded without a history).
 /// - `terminated`: nothing moves out of it, so the current stage tells.
 /// - `spans`, `ranked`, `medians`: finished stays and times to reach, in days, with
 ///   their medians (the mean of the two middle values for an even count).
 macro_rules! funnel_sql {
-    ($days:literal) => {
+    ($days:literal, $instant:literal) => {
         concat!(
             "\
 WITH params AS (
-  SELECT $1 AS kind, $2 AS from_at, $3 AS to_at, $4 AS include_archived,
+  SELECT CAST($1 AS TEXT) AS kind, CAST($2 AS ",
+            $instant,
+            ") AS from_at, CAST($3 AS ",
+            $instant,
+            ") AS to_at,
+         CAST($4 AS BOOLEAN) AS include_archived,
          CAST($5 AS TEXT) AS industry, CAST($6 AS TEXT) AS region, CAST($7 AS TEXT) AS park_id
 ),
 stages (stage, ordinal) AS (
@@ -607,7 +612,7 @@ items AS (
 moves AS (
   SELECT t.id, t.subject_id AS item_id, t.from_stage, t.to_stage, t.occurred_at
   FROM stage_transitions t
-  JOIN params p ON t.subject_kind = p.kind
+  WHERE t.subject_kind = (SELECT kind FROM params)
 ),
 firsts AS (
   SELECT i.id, i.created_at, i.stage, i.stage_changed_at, MIN(m.occurred_at) AS first_move_at,
@@ -699,9 +704,14 @@ ORDER BY s.ordinal"
     };
 }
 
-const FUNNEL_SQLITE: &str = funnel_sql!("julianday(end_at) - julianday(start_at)");
-const FUNNEL_POSTGRES: &str =
-    funnel_sql!("CAST(EXTRACT(EPOCH FROM end_at - start_at) AS DOUBLE PRECISION) / 86400");
+// Every parameter is cast to its type, so that the statement can be prepared (and
+// explained, see tests/api/query_plans.rs) without its values: PostgreSQL cannot
+// tell a bare `$2` in a select list from text. Instants are TEXT on SQLite.
+const FUNNEL_SQLITE: &str = funnel_sql!("julianday(end_at) - julianday(start_at)", "TEXT");
+const FUNNEL_POSTGRES: &str = funnel_sql!(
+    "CAST(EXTRACT(EPOCH FROM end_at - start_at) AS DOUBLE PRECISION) / 86400",
+    "TIMESTAMP"
+);
 
 #[derive(QueryableByName)]
 struct FunnelRow {
