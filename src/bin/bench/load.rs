@@ -31,6 +31,7 @@ pub enum Op {
     VisitsDeepPage,
     SearchVisits,
     Pipeline,
+    Stalled,
     Funnel,
     CreateVisit,
     StageMove,
@@ -38,7 +39,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 12] = [
+    pub const ALL: [Op; 13] = [
         Op::Healthz,
         Op::GetEnterprise,
         Op::GetEnterpriseIncludes,
@@ -47,6 +48,7 @@ impl Op {
         Op::VisitsDeepPage,
         Op::SearchVisits,
         Op::Pipeline,
+        Op::Stalled,
         Op::Funnel,
         Op::CreateVisit,
         Op::StageMove,
@@ -63,6 +65,7 @@ impl Op {
             Op::VisitsDeepPage => "visits_deep_page",
             Op::SearchVisits => "search_visits",
             Op::Pipeline => "pipeline_report",
+            Op::Stalled => "stalled_report",
             Op::Funnel => "funnel_report",
             Op::CreateVisit => "create_visit",
             Op::StageMove => "stage_move",
@@ -257,6 +260,7 @@ fn request(op: Op, fx: &Fixture, task: &mut Task) -> Option<Request> {
         Op::VisitsDeepPage => get(format!("/api/v1/visits?{range}&cursor={}", fx.deep_cursor)),
         Op::SearchVisits => get(format!("/api/v1/visits?q={}&limit=50", fx.search)),
         Op::Pipeline => get("/api/v1/reports/pipeline".into()),
+        Op::Stalled => get("/api/v1/reports/stalled".into()),
         Op::Funnel => get("/api/v1/reports/funnel".into()),
         Op::CreateVisit => {
             let n = fx.school.len();
