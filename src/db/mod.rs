@@ -324,19 +324,22 @@ pub(crate) fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Orders a boxed query by `column` then `id`, starting after the cursor's row:
-/// keyset pagination, whose cost does not grow with the depth of the page.
+/// keyset pagination, whose cost does not grow with the depth of the page. The
+/// bound on `column` alone repeats what the `OR` says, because neither SQLite nor
+/// PostgreSQL starts an index range from an `OR`: without it a deep page walked
+/// the index from the start of the filtered range to the cursor.
 macro_rules! keyset {
     ($query:expr, $column:expr, $id:expr, $descending:expr, $after:expr) => {{
         let mut query = $query;
         if let Some((value, id)) = $after {
             query = if $descending {
-                query.filter(
+                query.filter($column.le(value.clone())).filter(
                     $column
                         .lt(value.clone())
                         .or($column.eq(value).and($id.lt(id))),
                 )
             } else {
-                query.filter(
+                query.filter($column.ge(value.clone())).filter(
                     $column
                         .gt(value.clone())
                         .or($column.eq(value).and($id.gt(id))),
