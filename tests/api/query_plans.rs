@@ -178,6 +178,9 @@ fn full_scans(conn: &mut DbConn, sql: &str, report: bool) -> Vec<String> {
             // shows which indexes the statement can use; the tables look a thousand
             // times their size (see `as_if_a_million_visits`) and sequential scans
             // are priced out, so a table is read whole only when no index serves.
+            // Without the LIMIT's value the planner guesses that much of a table is
+            // wanted and prefers hash and merge joins that read whole tables, which
+            // it does not do for a real page: joins are made by nested loops here.
             let params = (1..=64)
                 .take_while(|n| sql.contains(&format!("${n}")))
                 .map(|_| "NULL")
@@ -189,7 +192,8 @@ fn full_scans(conn: &mut DbConn, sql: &str, report: bool) -> Vec<String> {
                 format!("EXPLAIN (FORMAT JSON) EXECUTE liaison_plan({params})")
             };
             c.batch_execute(&format!(
-                "SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; \
+                "SET enable_seqscan = off; SET enable_hashjoin = off; \
+                 SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan; \
                  PREPARE liaison_plan AS {sql}"
             ))
             .unwrap_or_else(|e| panic!("PREPARE {sql}: {e}"));
