@@ -414,11 +414,11 @@ async fn synthetic_counts_and_links_hold(app: TestApp) {
     let summary = with_db(&app, move |conn| {
         let summary = seed::synthetic(conn, &options, &mut Silent);
         if let DbConn::Sqlite(c) = conn {
-            // The load relaxed durability; the connection has NORMAL back.
+            // The load relaxed durability; the connection has FULL back.
             let restored = diesel::sql_query("PRAGMA synchronous")
                 .get_result::<Synchronous>(c)
                 .expect("PRAGMA synchronous");
-            assert_eq!(restored.synchronous, 1);
+            assert_eq!(restored.synchronous, 2);
         }
         summary
     })
