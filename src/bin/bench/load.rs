@@ -16,6 +16,8 @@ use crate::stats::Sample;
 pub enum Kind {
     Ceiling,
     Read,
+    /// A manager's report: measured one request at a time (see `Op::in_flight`).
+    Report,
     Write,
     Mixed,
 }
@@ -78,7 +80,18 @@ impl Op {
             Op::Healthz => Kind::Ceiling,
             Op::CreateVisit | Op::StageMove => Kind::Write,
             Op::Mixed => Kind::Mixed,
+            Op::Pipeline | Op::Stalled | Op::Funnel => Kind::Report,
             _ => Kind::Read,
+        }
+    }
+
+    /// Requests of this operation in flight at once. A report is one manager's
+    /// request, and issue 8's report targets are latencies: 32 reports at once on
+    /// two cores measure the queue in front of them, not the report.
+    pub fn in_flight(self, concurrency: usize) -> usize {
+        match self.kind() {
+            Kind::Report => 1,
+            _ => concurrency,
         }
     }
 

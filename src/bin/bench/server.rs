@@ -235,6 +235,12 @@ impl Server {
         }
     }
 
+    /// Starts the peak resident memory (VmHWM) afresh from the current one.
+    pub fn reset_peak_rss(&self) -> Result<(), Error> {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5")?;
+        Ok(())
+    }
+
     /// The server's peak resident memory so far (VmHWM), in KiB.
     pub fn peak_rss_kib(&self) -> Result<u64, Error> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
