@@ -121,10 +121,7 @@ pub fn limit_malloc_arenas() {
 
 /// Builds the HTTP server on an open listener.
 pub fn run(listener: TcpListener, pool: Pool, settings: &Settings) -> std::io::Result<Server> {
-    let state = web::Data::new(AppState {
-        pool,
-        metrics: Default::default(),
-    });
+    let state = web::Data::new(AppState::new(pool, settings.pool_timeout));
     let origins = settings.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
