@@ -9,7 +9,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     liaison::telemetry::init(cli.log_format);
     let result = match cli.command {
-        Command::Serve(args) => serve(args.settings()),
+        Command::Serve(args) => {
+            liaison::startup::limit_malloc_arenas();
+            serve(args.settings())
+        }
         Command::Migrate(args) => migrate(
             &DatabaseUrl::parse(&args.database.database_url),
             args.status,

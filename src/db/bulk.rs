@@ -370,11 +370,14 @@ impl LoadSettings {
     }
 }
 
-/// Refreshes the planner's statistics after a load, and on SQLite folds the
-/// write-ahead log back into the database file.
+/// Refreshes the planner's statistics after a load; on SQLite folds the write-ahead
+/// log back into the database file, on PostgreSQL vacuums, so that the visibility
+/// map lets counts be answered from indexes alone (the pipeline report at a million
+/// visits: p99 84 -> 45 ms) instead of waiting for autovacuum. Call outside any
+/// transaction: VACUUM cannot run in one.
 pub fn finish_load(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
         DbConn::Sqlite(c) => c.batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);"),
-        DbConn::Pg(c) => c.batch_execute("ANALYZE"),
+        DbConn::Pg(c) => c.batch_execute("VACUUM ANALYZE"),
     }
 }

@@ -117,10 +117,12 @@ impl ManageConnection for ConnectionManager {
                 let mut conn = SqliteConnection::establish(&self.url.url)
                     .map_err(r2d2::Error::ConnectionError)?;
                 // busy_timeout first: switching to WAL itself may wait for another connection.
+                // synchronous = FULL: a commit is on disk when it returns (NORMAL in WAL
+                // mode may lose the last commits to a power cut; see docs/PERFORMANCE.md).
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
                      PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
+                     PRAGMA synchronous = FULL;
                      PRAGMA foreign_keys = ON;"
                 ))
                 .map_err(r2d2::Error::QueryError)?;
@@ -148,6 +150,11 @@ pub fn pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Pool, r2d
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(timeout)
+        // A PostgreSQL connection can die with the server or the network, and is
+        // checked (`SELECT 1`) before each use so that a dead one is replaced rather
+        // than failing a request. A SQLite connection is a file handle that does
+        // not go away: the check was a statement per request for nothing.
+        .test_on_check_out(url.backend == Backend::Postgres)
         .build(ConnectionManager::new(url.clone()))
 }
 
@@ -324,19 +331,22 @@ pub(crate) fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Orders a boxed query by `column` then `id`, starting after the cursor's row:
-/// keyset pagination, whose cost does not grow with the depth of the page.
+/// keyset pagination, whose cost does not grow with the depth of the page. The
+/// bound on `column` alone repeats what the `OR` says, because neither SQLite nor
+/// PostgreSQL starts an index range from an `OR`: without it a deep page walked
+/// the index from the start of the filtered range to the cursor.
 macro_rules! keyset {
     ($query:expr, $column:expr, $id:expr, $descending:expr, $after:expr) => {{
         let mut query = $query;
         if let Some((value, id)) = $after {
             query = if $descending {
-                query.filter(
+                query.filter($column.le(value.clone())).filter(
                     $column
                         .lt(value.clone())
                         .or($column.eq(value).and($id.lt(id))),
                 )
             } else {
-                query.filter(
+                query.filter($column.ge(value.clone())).filter(
                     $column
                         .gt(value.clone())
                         .or($column.eq(value).and($id.gt(id))),

@@ -135,19 +135,9 @@ pub fn pipeline(conn: &mut DbConn, scope: &Scope) -> Result<Pipeline> {
     Ok(pipeline)
 }
 
-type StalledRow = (
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    String,
-    String,
-    Option<NaiveDateTime>,
-);
-
 /// Items at a non-final stage since before the cutoff whose enterprise has had no
-/// visit since the cutoff: the latest visit of each comes from a `LEFT JOIN … GROUP
-/// BY` and is tested in `HAVING`.
+/// visit since the cutoff (`NOT EXISTS`), oldest stage first, each with its
+/// enterprise's latest visit.
 pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<StalledItem>> {
     use enterprises::dsl as e;
     use visit_enterprises::dsl as ve;
@@ -161,24 +151,30 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
         .as_ref()
         .map(|c| super::parse_cursor_time(&c.value).map(|t| (t, c.id.clone())))
         .transpose()?;
-    // Visits that count: live ones that have begun. Joined on these conditions (not
-    // filtered after the join) so that an enterprise without any keeps its row.
-    macro_rules! counted_visits {
-        () => {
-            v::visits.on(v::id
-                .eq(ve::visit_id)
-                .and(v::archived_at.is_null())
-                .and(v::starts_at.le(now)))
+    // An item is stalled when its enterprise has no visit that counts (a live one
+    // that has begun) since the cutoff: `NOT EXISTS` over the range of the
+    // enterprise's visits in `visit_enterprises (enterprise_id, starts_at, …)`, so
+    // that the items are walked in the page's order and the walk stops at the page's
+    // end. (Grouping every item with all its visits to find the last one read every
+    // visit of every enterprise: seconds at a million visits.)
+    macro_rules! visited_since_cutoff {
+        ($enterprise:expr) => {
+            diesel::dsl::exists(
+                ve::visit_enterprises
+                    .inner_join(v::visits.on(v::id.eq(ve::visit_id)))
+                    .filter(ve::enterprise_id.eq($enterprise))
+                    .filter(ve::starts_at.ge(cutoff))
+                    .filter(ve::starts_at.le(now))
+                    .filter(v::archived_at.is_null())
+                    .select(ve::visit_id),
+            )
         };
     }
-    let last_visit = max(v::starts_at.nullable());
-    let rows: Vec<StalledRow> = match filter.kind {
+    type Row = (String, String, String, NaiveDateTime, String, String);
+    let rows: Vec<Row> = match filter.kind {
         ItemKind::Enterprise => {
             let query = scoped!(
                 e::enterprises
-                    .left_join(ve::visit_enterprises.on(ve::enterprise_id.eq(e::id)))
-                    .left_join(counted_visits!())
-                    .group_by(e::id)
                     .select((
                         e::id,
                         e::name,
@@ -186,11 +182,10 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
                         e::stage_changed_at,
                         e::id,
                         e::name,
-                        last_visit,
                     ))
-                    .having(last_visit.is_null().or(last_visit.lt(cutoff)))
                     .filter(e::stage.ne_all(finals))
                     .filter(e::stage_changed_at.lt(cutoff))
+                    .filter(diesel::dsl::not(visited_since_cutoff!(e::id)))
                     .into_boxed(),
                 &filter.scope
             );
@@ -203,9 +198,6 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
             let mut query = scoped!(
                 oc::order_classes
                     .inner_join(e::enterprises)
-                    .left_join(ve::visit_enterprises.on(ve::enterprise_id.eq(oc::enterprise_id)))
-                    .left_join(counted_visits!())
-                    .group_by((oc::id, e::id))
                     .select((
                         oc::id,
                         oc::name,
@@ -213,11 +205,10 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
                         oc::stage_changed_at,
                         e::id,
                         e::name,
-                        last_visit,
                     ))
-                    .having(last_visit.is_null().or(last_visit.lt(cutoff)))
                     .filter(oc::stage.ne_all(finals))
                     .filter(oc::stage_changed_at.lt(cutoff))
+                    .filter(diesel::dsl::not(visited_since_cutoff!(oc::enterprise_id)))
                     .into_boxed(),
                 &filter.scope
             );
@@ -233,9 +224,6 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
             let mut query = scoped!(
                 ib::internship_bases
                     .inner_join(e::enterprises)
-                    .left_join(ve::visit_enterprises.on(ve::enterprise_id.eq(ib::enterprise_id)))
-                    .left_join(counted_visits!())
-                    .group_by((ib::id, e::id))
                     .select((
                         ib::id,
                         ib::name,
@@ -243,11 +231,10 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
                         ib::stage_changed_at,
                         e::id,
                         e::name,
-                        last_visit,
                     ))
-                    .having(last_visit.is_null().or(last_visit.lt(cutoff)))
                     .filter(ib::stage.ne_all(finals))
                     .filter(ib::stage_changed_at.lt(cutoff))
+                    .filter(diesel::dsl::not(visited_since_cutoff!(ib::enterprise_id)))
                     .into_boxed(),
                 &filter.scope
             );
@@ -259,6 +246,37 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
                 .load(conn)?
         }
     };
+    // The last counted visit of each enterprise on the page (before the cutoff, or
+    // none): one grouped query over those enterprises' visits.
+    let page_enterprises: Vec<&str> = rows.iter().map(|r| r.4.as_str()).collect();
+    let last_visits: std::collections::HashMap<String, Option<NaiveDateTime>> =
+        ve::visit_enterprises
+            .inner_join(v::visits.on(v::id.eq(ve::visit_id)))
+            .filter(ve::enterprise_id.eq_any(&page_enterprises))
+            .filter(ve::starts_at.le(now))
+            .filter(v::archived_at.is_null())
+            .group_by(ve::enterprise_id)
+            .select((ve::enterprise_id, max(ve::starts_at)))
+            .load::<(String, Option<NaiveDateTime>)>(conn)?
+            .into_iter()
+            .collect();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(
+            |(id, name, stage, changed, enterprise_id, enterprise_name)| {
+                let last = last_visits.get(&enterprise_id).copied().flatten();
+                (
+                    id,
+                    name,
+                    stage,
+                    changed,
+                    enterprise_id,
+                    enterprise_name,
+                    last,
+                )
+            },
+        )
+        .collect();
     let rows = page.page(rows, |r| (super::cursor_time(r.3), r.0.clone()));
     let kind = filter.kind;
     Ok(Page {
@@ -557,7 +575,10 @@ pub fn activity(conn: &mut DbConn, filter: &ActivityFilter) -> Result<Activity> 
 /// spelled differently (`julianday` on SQLite, an epoch difference on PostgreSQL):
 /// it is pasted in at compile time, so each backend gets one static statement.
 ///
-/// - `items`: the items of the kind whose enterprise is in scope.
+/// - `items`: the items of the kind whose enterprise is in scope, created since the
+///   period began: an item entered at its creation or earlier, so one created
+///   before the period cannot be in its cohort (and each table is read from its
+///   `created_at` index, not whole).
 /// - `firsts`, `cohort`: an item entered the pipeline at its creation or at its first
 ///   recorded move, whichever is earlier (a history can be entered after the fact);
 ///   the cohort is the items that entered in the period.
@@ -570,16 +591,21 @@ pub fn activity(conn: &mut DbConn, filter: &ActivityFilter) -> Result<Activity> 
 ///   `intention` from its entry, and a move to a stage reaches it and every stage
 ///   before it (skipped stages are passed through; moving back unreaches nothing).
 ///   An item without any history has reached its current stage at
-///   `stage_changed_at` (the synthetic seed writes no history).
+///   `stage_changed_at` (data loaded without a history).
 /// - `terminated`: nothing moves out of it, so the current stage tells.
 /// - `spans`, `ranked`, `medians`: finished stays and times to reach, in days, with
 ///   their medians (the mean of the two middle values for an even count).
 macro_rules! funnel_sql {
-    ($days:literal) => {
+    ($days:literal, $instant:literal) => {
         concat!(
             "\
 WITH params AS (
-  SELECT $1 AS kind, $2 AS from_at, $3 AS to_at, $4 AS include_archived,
+  SELECT CAST($1 AS TEXT) AS kind, CAST($2 AS ",
+            $instant,
+            ") AS from_at, CAST($3 AS ",
+            $instant,
+            ") AS to_at,
+         CAST($4 AS BOOLEAN) AS include_archived,
          CAST($5 AS TEXT) AS industry, CAST($6 AS TEXT) AS region, CAST($7 AS TEXT) AS park_id
 ),
 stages (stage, ordinal) AS (
@@ -590,12 +616,15 @@ items AS (
   FROM (
     SELECT 'enterprise' AS kind, id, id AS enterprise_id, created_at, archived_at, stage, stage_changed_at
     FROM enterprises
+    WHERE created_at >= (SELECT from_at FROM params)
     UNION ALL
     SELECT 'order_class', id, enterprise_id, created_at, archived_at, stage, stage_changed_at
     FROM order_classes
+    WHERE created_at >= (SELECT from_at FROM params)
     UNION ALL
     SELECT 'internship_base', id, enterprise_id, created_at, archived_at, stage, stage_changed_at
     FROM internship_bases
+    WHERE created_at >= (SELECT from_at FROM params)
   ) i
   JOIN params p ON i.kind = p.kind
   JOIN enterprises e ON e.id = i.enterprise_id
@@ -607,7 +636,7 @@ items AS (
 moves AS (
   SELECT t.id, t.subject_id AS item_id, t.from_stage, t.to_stage, t.occurred_at
   FROM stage_transitions t
-  JOIN params p ON t.subject_kind = p.kind
+  WHERE t.subject_kind = (SELECT kind FROM params)
 ),
 firsts AS (
   SELECT i.id, i.created_at, i.stage, i.stage_changed_at, MIN(m.occurred_at) AS first_move_at,
@@ -699,9 +728,14 @@ ORDER BY s.ordinal"
     };
 }
 
-const FUNNEL_SQLITE: &str = funnel_sql!("julianday(end_at) - julianday(start_at)");
-const FUNNEL_POSTGRES: &str =
-    funnel_sql!("CAST(EXTRACT(EPOCH FROM end_at - start_at) AS DOUBLE PRECISION) / 86400");
+// Every parameter is cast to its type, so that the statement can be prepared (and
+// explained, see tests/api/query_plans.rs) without its values: PostgreSQL cannot
+// tell a bare `$2` in a select list from text. Instants are TEXT on SQLite.
+const FUNNEL_SQLITE: &str = funnel_sql!("julianday(end_at) - julianday(start_at)", "TEXT");
+const FUNNEL_POSTGRES: &str = funnel_sql!(
+    "CAST(EXTRACT(EPOCH FROM end_at - start_at) AS DOUBLE PRECISION) / 86400",
+    "TIMESTAMP"
+);
 
 #[derive(QueryableByName)]
 struct FunnelRow {

@@ -41,9 +41,26 @@ use error::ApiError;
 pub struct AppState {
     pub pool: Pool,
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// One permit per pooled connection. Requests wait for a permit here, as tasks,
+    /// before taking a blocking thread: otherwise each of 32 concurrent requests held
+    /// a thread of its own blocked on the pool (50 threads for a pool of 8), with
+    /// the memory and the thread switches that cost.
+    pub slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// How long a request waits for a permit: the pool's own timeout.
+    pub slot_timeout: std::time::Duration,
 }
 
 impl AppState {
+    pub fn new(pool: Pool, slot_timeout: std::time::Duration) -> Self {
+        let slots = pool.max_size() as usize;
+        Self {
+            pool,
+            metrics: Default::default(),
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(slots)),
+            slot_timeout,
+        }
+    }
+
     /// Runs database work on the blocking thread pool, with a pooled connection.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where
@@ -52,11 +69,29 @@ impl AppState {
     {
         let pool = self.pool.clone();
         let metrics = self.metrics.clone();
+        let waiters = &metrics.pool_waiters;
+        waiters.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let slot =
+            tokio::time::timeout(self.slot_timeout, self.slots.clone().acquire_owned()).await;
+        let slot = match slot {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(_)) => {
+                waiters.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                return Err(ApiError::Internal("connection slots closed".into()));
+            }
+            Err(_) => {
+                waiters.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                return Err(ApiError::Unavailable(
+                    "timed out waiting for a database connection".into(),
+                ));
+            }
+        };
         web::block(move || {
-            let waiters = &metrics.pool_waiters;
-            waiters.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let _slot = slot;
             let conn = pool.get();
-            waiters.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            metrics
+                .pool_waiters
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             let mut conn = conn?;
             work(&mut conn)
         })

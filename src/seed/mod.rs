@@ -133,8 +133,7 @@ pub(crate) struct Records {
     visit_participants: Vec<bulk::VisitParticipantRow>,
     visit_order_classes: Vec<bulk::VisitOrderClassRow>,
     visit_internship_bases: Vec<bulk::VisitInternshipBaseRow>,
-    /// Only the demo records a stage history so far; synthetic items carry a stage
-    /// without one.
+    /// The moves that brought every item to its stage.
     stage_transitions: Vec<bulk::StageTransitionRow>,
 }
 

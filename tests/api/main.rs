@@ -20,6 +20,7 @@ mod metrics;
 mod openapi;
 mod order_classes;
 mod participants;
+mod query_plans;
 mod reliability;
 mod reports;
 mod seed;

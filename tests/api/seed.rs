@@ -25,6 +25,7 @@ backend_tests!(
     demo_with_force_stops_on_a_taken_name,
     synthetic_counts_and_links_hold,
     synthetic_records_pass_the_api_rules,
+    synthetic_stage_history_matches_the_items,
     synthetic_is_the_same_for_the_same_seed,
     synthetic_with_force_avoids_taken_names,
 );
@@ -413,11 +414,11 @@ async fn synthetic_counts_and_links_hold(app: TestApp) {
     let summary = with_db(&app, move |conn| {
         let summary = seed::synthetic(conn, &options, &mut Silent);
         if let DbConn::Sqlite(c) = conn {
-            // The load relaxed durability; the connection has NORMAL back.
+            // The load relaxed durability; the connection has FULL back.
             let restored = diesel::sql_query("PRAGMA synchronous")
                 .get_result::<Synchronous>(c)
                 .expect("PRAGMA synchronous");
-            assert_eq!(restored.synchronous, 1);
+            assert_eq!(restored.synchronous, 2);
         }
         summary
     })
@@ -466,13 +467,81 @@ async fn synthetic_records_pass_the_api_rules(app: TestApp) {
         let ids = app.collect_ids(&format!("/api/v1/{kind}?limit=200")).await;
         assert!(!ids.is_empty());
         for id in ids {
+            // Stage moves count as changes: an enterprise's version is 1 + its moves.
+            let stored = app.get(&format!("/api/v1/{kind}/{id}")).await.expect(200);
             let patched = app
                 .patch(&format!("/api/v1/{kind}/{id}"), &json!({}))
                 .await
                 .expect(200);
-            assert_eq!(patched.body["version"], 1, "{}", patched.text);
+            assert_eq!(
+                patched.body["version"], stored.body["version"],
+                "{}",
+                patched.text
+            );
         }
     }
+}
+
+/// Every synthetic item's history, read through `GET …/transitions`, ends at the
+/// item's stage and `stage_changed_at`, and the funnel sees the moves.
+async fn synthetic_stage_history_matches_the_items(app: TestApp) {
+    let summary = with_db(&app, |conn| {
+        seed::synthetic(conn, &options(40, 13), &mut Silent)
+    })
+    .await
+    .expect("synthetic loads");
+    assert!(
+        (20..=100).contains(&summary.stage_transitions),
+        "about 0.06 moves per visit: {summary:?}"
+    );
+    let mut seen = 0;
+    let mut moved = HashSet::new();
+    for collection in [
+        "/api/v1/enterprises",
+        "/api/v1/order-classes",
+        "/api/v1/internship-bases",
+    ] {
+        let list = app
+            .get(&format!("{collection}?limit=200"))
+            .await
+            .expect(200)
+            .body;
+        for item in items(&list) {
+            let id = id_of(item);
+            let history = app
+                .get(&format!("{collection}/{id}/transitions"))
+                .await
+                .expect(200)
+                .body;
+            let history = items(&history);
+            seen += history.len();
+            match history.last() {
+                Some(last) => {
+                    assert_eq!(last["to_stage"], item["stage"], "{item}");
+                    assert_eq!(last["occurred_at"], item["stage_changed_at"], "{item}");
+                    moved.insert(last["to_stage"].as_str().unwrap_or_default().to_string());
+                }
+                None => {
+                    assert_eq!(item["stage"], "intention", "{item}");
+                    assert_eq!(item["stage_changed_at"], item["created_at"], "{item}");
+                }
+            }
+            if let Some(first) = history.first() {
+                assert_eq!(first["from_stage"], "intention", "{item}");
+            }
+            for pair in history.windows(2) {
+                assert_eq!(pair[1]["from_stage"], pair[0]["to_stage"], "{item}");
+            }
+            for step in history {
+                let signed = ["agreement", "implementation", "completed"];
+                if signed.contains(&step["to_stage"].as_str().unwrap_or_default()) {
+                    assert!(step["agreement"].is_object(), "evidence of {step}");
+                }
+            }
+        }
+    }
+    assert_eq!(seen, summary.stage_transitions);
+    assert!(moved.len() >= 3, "moves to several stages: {moved:?}");
 }
 
 async fn synthetic_is_the_same_for_the_same_seed(app: TestApp) {

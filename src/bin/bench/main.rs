@@ -5,6 +5,7 @@
 mod load;
 mod server;
 mod stats;
+mod targets;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,25 +24,31 @@ use stats::Summary;
     about = "Measure liaison serve over HTTP on a synthetic data set (see the README's Benchmark section)"
 )]
 struct Args {
-    /// Backends to measure, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "sqlite")]
+    /// Backends to measure, comma-separated [default: sqlite; with --smoke: sqlite,postgres].
+    #[arg(long, value_enum, value_delimiter = ',')]
     backend: Vec<Backend>,
 
-    /// Size of the data set in visits; the seed makes one enterprise per 25 visits.
-    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(25..))]
-    visits: u64,
+    /// Size of the data set in visits; the seed makes one enterprise per 25 visits
+    /// [default: 1000000; with --smoke: 2500].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(25..))]
+    visits: Option<u64>,
 
-    /// Requests in flight at once (one connection each).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    concurrency: u64,
+    /// Requests in flight at once (one connection each) [default: 32; with --smoke: 8].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    concurrency: Option<u64>,
 
-    /// Seconds each operation is measured.
-    #[arg(long, default_value_t = 10.0)]
-    duration: f64,
+    /// Seconds each operation is measured [default: 10; with --smoke: 1].
+    #[arg(long)]
+    duration: Option<f64>,
 
-    /// Seconds each operation runs before measuring starts.
-    #[arg(long, default_value_t = 2.0)]
-    warmup: f64,
+    /// Seconds each operation runs before measuring starts [default: 2; with --smoke: 0.2].
+    #[arg(long)]
+    warmup: Option<f64>,
+
+    /// A few seconds per backend on a small data set, for CI: fails (exit 1) when
+    /// any operation has errors or answered nothing. Speed is reported, not checked.
+    #[arg(long)]
+    smoke: bool,
 
     /// Threads of the load generator (it shares the machine with the server).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
@@ -59,6 +66,46 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     postgres: String,
+}
+
+/// The run's settings, defaults filled in (they differ for `--smoke`).
+struct Plan {
+    backends: Vec<Backend>,
+    visits: u64,
+    concurrency: u64,
+    duration: f64,
+    warmup: f64,
+    smoke: bool,
+    client_threads: u64,
+    only: Vec<Op>,
+    postgres: String,
+}
+
+impl Plan {
+    fn of(args: Args) -> Plan {
+        let smoke = args.smoke;
+        let pick = |given: Option<f64>, normal: f64, small: f64| {
+            given.unwrap_or(if smoke { small } else { normal })
+        };
+        let backends = if !args.backend.is_empty() {
+            args.backend
+        } else if smoke {
+            vec![Backend::Sqlite, Backend::Postgres]
+        } else {
+            vec![Backend::Sqlite]
+        };
+        Plan {
+            backends,
+            visits: args.visits.unwrap_or(if smoke { 2_500 } else { 1_000_000 }),
+            concurrency: args.concurrency.unwrap_or(if smoke { 8 } else { 32 }),
+            duration: pick(args.duration, 10.0, 1.0),
+            warmup: pick(args.warmup, 2.0, 0.2),
+            smoke,
+            client_threads: args.client_threads,
+            only: args.only,
+            postgres: args.postgres,
+        }
+    }
 }
 
 fn parse_op(name: &str) -> Result<Op, String> {
@@ -84,26 +131,46 @@ impl Backend {
 }
 
 fn main() {
-    let args = Args::parse();
+    let plan = Plan::of(Args::parse());
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.client_threads as usize)
+        .worker_threads(plan.client_threads as usize)
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    if let Err(e) = runtime.block_on(bench(args)) {
+    if let Err(e) = runtime.block_on(bench(plan)) {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
 }
 
-async fn bench(args: Args) -> Result<(), Error> {
+async fn bench(args: Plan) -> Result<(), Error> {
     let liaison = server::liaison_binary()?;
-    for &backend in &args.backend {
+    let mut broken = Vec::new();
+    for &backend in &args.backends {
         let report = measure(&args, &liaison, backend).await?;
         print_report(&report);
-        let file = server::bench_dir()?.join(format!("results-{}.json", backend.name()));
+        let name = if args.smoke {
+            format!("results-smoke-{}.json", backend.name())
+        } else {
+            format!("results-{}.json", backend.name())
+        };
+        let file = server::bench_dir()?.join(name);
         std::fs::write(&file, serde_json::to_string_pretty(&report.json())?)?;
         println!("written to {}\n", file.display());
+        for (op, s) in &report.rows {
+            if s.errors > 0 || s.requests == 0 {
+                broken.push(format!(
+                    "{} {}: {} requests, {} errors",
+                    backend.name(),
+                    op.name(),
+                    s.requests,
+                    s.errors
+                ));
+            }
+        }
+    }
+    if args.smoke && !broken.is_empty() {
+        return Err(format!("smoke run failed: {}", broken.join("; ")).into());
     }
     Ok(())
 }
@@ -117,14 +184,16 @@ struct Report {
     warmup: f64,
     client_threads: u64,
     startup: Duration,
+    /// Over the whole run, and since the mixed load started (when it ran).
     peak_rss_kib: u64,
+    mixed_peak_rss_kib: Option<u64>,
     load_before: String,
     load_after: String,
     search: String,
     rows: Vec<(Op, Summary)>,
 }
 
-async fn measure(args: &Args, liaison: &Path, backend: Backend) -> Result<Report, Error> {
+async fn measure(args: &Plan, liaison: &Path, backend: Backend) -> Result<Report, Error> {
     let enterprises = args.visits.div_ceil(25);
     let url = server::dataset(liaison, backend, enterprises, &args.postgres)?;
     let token = server::token(liaison, &url)?;
@@ -156,9 +225,17 @@ async fn measure(args: &Args, liaison: &Path, backend: Backend) -> Result<Report
     let warmup = Duration::from_secs_f64(args.warmup);
     let window = Duration::from_secs_f64(args.duration);
     let mut rows = Vec::new();
+    let mut mixed_peak_rss_kib = None;
     for op in ops {
+        if op == Op::Mixed {
+            // The memory target is for the mixed load: its peak on its own, with the
+            // scans of the operations before it (funnel, search) forgotten.
+            server.reset_peak_rss()?;
+        }
+        let idle = tasks.split_off(op.in_flight(tasks.len()).min(tasks.len()));
         let (sample, back) = load::run(op, &client, &fixture, tasks, warmup, window).await;
         tasks = back;
+        tasks.extend(idle);
         let summary = sample.summary(window);
         println!(
             "  {:<24} {:>9.0} req/s  p99 {:>8} ms  errors {}",
@@ -168,6 +245,9 @@ async fn measure(args: &Args, liaison: &Path, backend: Backend) -> Result<Report
             summary.errors
         );
         rows.push((op, summary));
+        if op == Op::Mixed {
+            mixed_peak_rss_kib = Some(server.peak_rss_kib()?);
+        }
     }
     let peak_rss_kib = server.peak_rss_kib()?;
     let startup = server.startup;
@@ -182,6 +262,7 @@ async fn measure(args: &Args, liaison: &Path, backend: Backend) -> Result<Report
         client_threads: args.client_threads,
         startup,
         peak_rss_kib,
+        mixed_peak_rss_kib,
         load_before,
         load_after: loadavg(),
         search: fixture.search.clone(),
@@ -217,7 +298,25 @@ impl Report {
             .flatten()
     }
 
+    /// Issue 8's targets, checked against this run.
+    fn targets(&self) -> Vec<targets::Target> {
+        let rows: Vec<_> = self
+            .rows
+            .iter()
+            .map(|(op, s)| (*op, s.requests_per_s, s.p99_ms, s.errors))
+            .collect();
+        targets::check(&targets::Measured {
+            backend: self.backend,
+            ceiling_rps: self.ceiling(),
+            rows: &rows,
+            peak_rss_kib: self.mixed_peak_rss_kib.unwrap_or(self.peak_rss_kib),
+            mixed: self.mixed_peak_rss_kib.is_some(),
+            startup_ms: self.startup.as_secs_f64() * 1000.0,
+        })
+    }
+
     fn json(&self) -> serde_json::Value {
+        let targets = self.targets();
         let operations: Vec<_> = self
             .rows
             .iter()
@@ -234,6 +333,10 @@ impl Report {
                     "error_kinds": s.error_kinds,
                     "first_error": s.first_error,
                     "fraction_of_ceiling": self.fraction(*op, s),
+                    "targets": targets
+                        .iter()
+                        .filter(|t| t.operation == Some(*op))
+                        .collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -251,8 +354,12 @@ impl Report {
             "finished_at": chrono::Utc::now().to_rfc3339(),
             "startup_ms": self.startup.as_secs_f64() * 1000.0,
             "peak_rss_kib": self.peak_rss_kib,
+            "mixed_peak_rss_kib": self.mixed_peak_rss_kib,
             "search_term": self.search,
             "operations": operations,
+            "targets": targets,
+            "targets_met": targets.iter().filter(|t| t.met).count(),
+            "targets_checked": targets.len(),
         })
     }
 }
@@ -267,32 +374,55 @@ fn print_report(report: &Report) {
         report.duration,
         report.warmup
     );
+    let targets = report.targets();
+    let verdict = |t: &targets::Target| {
+        format!(
+            "{} {} ({})",
+            if t.met { "met" } else { "NOT met" },
+            t.target,
+            t.measured
+        )
+    };
     println!(
-        "{:<24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>9}",
+        "{:<24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>9}  target",
         "operation", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "ceiling"
     );
     for (op, s) in &report.rows {
         let fraction = report
             .fraction(*op, s)
             .map_or(String::new(), |f| format!("{:.1} %", f * 100.0));
+        let verdicts: Vec<String> = targets
+            .iter()
+            .filter(|t| t.operation == Some(*op))
+            .map(verdict)
+            .collect();
         println!(
-            "{:<24} {:>10.0} {:>9} {:>9} {:>9} {:>7} {:>9}",
+            "{:<24} {:>10.0} {:>9} {:>9} {:>9} {:>7} {:>9}  {}",
             op.name(),
             s.requests_per_s,
             ms(s.p50_ms),
             ms(s.p99_ms),
             ms(s.p999_ms),
             s.errors,
-            fraction
+            fraction,
+            verdicts.join("; ")
         );
     }
+    let mixed = report.mixed_peak_rss_kib.map_or(String::new(), |k| {
+        format!(" ({:.1} MiB under the mixed load)", k as f64 / 1024.0)
+    });
     println!(
-        "peak RSS {:.1} MiB; start-up to first /readyz 200: {:.0} ms; load average {} before, {} after",
+        "peak RSS {:.1} MiB{mixed}; start-up to first /readyz 200: {:.0} ms; load average {} before, {} after",
         report.peak_rss_kib as f64 / 1024.0,
         report.startup.as_secs_f64() * 1000.0,
         report.load_before,
         report.load_after
     );
+    for t in targets.iter().filter(|t| t.operation.is_none()) {
+        println!("server: {}", verdict(t));
+    }
+    let met = targets.iter().filter(|t| t.met).count();
+    println!("issue 8 targets met: {met} of {}", targets.len());
     for (op, s) in &report.rows {
         if let Some(first) = &s.first_error {
             println!("{} errors {:?}; first: {first}", op.name(), s.error_kinds);

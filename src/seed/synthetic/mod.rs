@@ -1,7 +1,9 @@
 //! The synthetic data set: N enterprises with realistic Chinese names, their people,
-//! order classes, bases, agreements and about 25 visits each over the past five
-//! years and the next six months, the same for the same seed and day.
+//! order classes, bases, agreements, the stage history of every item and about 25
+//! visits each over the past five years and the next six months, the same for the
+//! same seed and day.
 
+mod history;
 mod names;
 mod visits;
 mod world;

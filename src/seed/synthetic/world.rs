@@ -7,6 +7,7 @@ use fastrand::Rng;
 
 use super::super::words::{self, INDUSTRIES, PLACES};
 use super::super::{id_at, Records, SeedError};
+use super::history::{self, Histories};
 use super::names::{person_name, two_syllables, Names};
 use super::{pick, weighted, Options};
 use crate::db::bulk::{
@@ -16,6 +17,7 @@ use crate::domain::enterprise::EnterpriseKind;
 use crate::domain::name;
 use crate::domain::participant::Side;
 use crate::domain::stage::Stage;
+use crate::domain::stage_machine::SubjectKind;
 use uuid::Uuid;
 
 /// Share of enterprises that are industrial parks.
@@ -99,7 +101,9 @@ impl World {
         let order_classes = options.enterprises.div_ceil(4);
         world.add_order_classes(order_classes, rng)?;
         world.add_internship_bases(options.enterprises.div_ceil(4), rng);
-        world.add_agreements(options.enterprises / 2, rng)?;
+        let histories = history::draw(&mut world, rng)?;
+        world.add_agreements(options.enterprises / 2, rng, &histories)?;
+        world.records.stage_transitions = history::rows(&world, &histories, rng)?;
         Ok(world)
     }
 
@@ -519,8 +523,14 @@ impl World {
     }
 
     /// The agreements that back every enterprise, order class and base at
-    /// `agreement` or beyond, then other agreements up to `target`.
-    fn add_agreements(&mut self, target: usize, rng: &mut Rng) -> Result<(), SeedError> {
+    /// `agreement` or beyond, signed when its history first needed one, then other
+    /// agreements up to `target`.
+    fn add_agreements(
+        &mut self,
+        target: usize,
+        rng: &mut Rng,
+        histories: &Histories,
+    ) -> Result<(), SeedError> {
         let signed = |stage: &str| matches!(stage, "agreement" | "implementation" | "completed");
         let mut serial = 0usize;
         let mut add = |world: &mut World,
@@ -573,7 +583,9 @@ impl World {
                 let (id, title, created) = (
                     row.id.clone(),
                     format!("{}校企合作框架协议", row.name),
-                    row.created_at,
+                    histories
+                        .signed_at(SubjectKind::Enterprise, e)
+                        .unwrap_or(row.created_at),
                 );
                 add(self, rng, id, "framework", (None, None), title, created)?;
             }
@@ -585,7 +597,9 @@ impl World {
                     row.enterprise_id.clone(),
                     (Some(row.id.clone()), None),
                     format!("{}合作协议", row.name),
-                    row.created_at,
+                    histories
+                        .signed_at(SubjectKind::OrderClass, c)
+                        .unwrap_or(row.created_at),
                 );
                 add(self, rng, enterprise, "order_class", item, title, created)?;
             }
@@ -597,7 +611,9 @@ impl World {
                     row.enterprise_id.clone(),
                     (None, Some(row.id.clone())),
                     format!("{}共建协议", row.name),
-                    row.created_at,
+                    histories
+                        .signed_at(SubjectKind::InternshipBase, b)
+                        .unwrap_or(row.created_at),
                 );
                 add(
                     self,

@@ -1,0 +1,7 @@
+DROP INDEX enterprises_id_live_idx;
+DROP INDEX internship_bases_live_stage_idx;
+DROP INDEX order_classes_live_stage_idx;
+DROP INDEX enterprises_live_stage_idx;
+DROP INDEX internship_bases_stage_changed_idx;
+DROP INDEX order_classes_stage_changed_idx;
+DROP INDEX enterprises_stage_changed_idx;
