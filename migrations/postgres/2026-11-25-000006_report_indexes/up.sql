@@ -11,8 +11,8 @@ CREATE INDEX order_classes_live_stage_idx ON order_classes (archived_at, stage, 
 CREATE INDEX internship_bases_live_stage_idx ON internship_bases (archived_at, stage, enterprise_id);
 -- ... and checks that their enterprise is live from an index too.
 CREATE INDEX enterprises_id_live_idx ON enterprises (id, archived_at);
--- Statistics for the new indexes: without them SQLite took the pipeline's index for
--- the stalled report (every live enterprise, then a sort) over the one in its order.
-ANALYZE enterprises;
-ANALYZE order_classes;
-ANALYZE internship_bases;
+-- No ANALYZE here, unlike SQLite: plain column indexes need no statistics of their
+-- own, and analysing the still-empty tables of a new database told the planner they
+-- are empty for good. A connection then kept sequential-scan plans for its prepared
+-- statements while the tables grew (an import slowed to a crawl wherever autovacuum
+-- is off); autovacuum keeps the statistics of a live database.
