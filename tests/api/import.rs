@@ -120,14 +120,7 @@ async fn a_mixed_file_imports_its_good_rows_and_reports_the_bad(app: TestApp) {
     assert_eq!(carbonbay["credit_code"], good.as_str());
     assert_eq!(carbonbay["kind"], "company");
     // Each imported record has its audit entry, by the token that imported it.
-    let audit = app
-        .get(&format!(
-            "/api/v1/audit?entity_kind=enterprise&entity_id={}",
-            id_of(&carbonbay)
-        ))
-        .await
-        .expect(200)
-        .body;
+    let audit = audit_of(&app, &carbonbay).await;
     assert_eq!(audit["items"][0]["action"], "create");
     assert_eq!(audit["items"][0]["actor"]["name"], "bootstrap");
 }
@@ -227,6 +220,15 @@ async fn park_member_id(app: &TestApp, name: &str) -> String {
     id_of(&first(app, &format!("/api/v1/enterprises?q={name}")).await)
 }
 
+/// The audit trail of an enterprise, newest first.
+async fn audit_of(app: &TestApp, enterprise: &Value) -> Value {
+    let path = format!(
+        "/api/v1/audit?entity_kind=enterprise&entity_id={}",
+        id_of(enterprise)
+    );
+    app.get(&path).await.expect(200).body
+}
+
 /// The first record of a list.
 async fn first(app: &TestApp, path: &str) -> Value {
     app.get(path).await.expect(200).body["items"][0].clone()
@@ -269,14 +271,7 @@ async fn duplicates_are_skipped_updated_or_rejected(app: TestApp) {
     assert_eq!(updated["region"], "Ningbo");
     assert_eq!(updated["industry"], "chemicals");
     assert_eq!(updated["version"], 2);
-    let audit = app
-        .get(&format!(
-            "/api/v1/audit?entity_kind=enterprise&entity_id={}",
-            id_of(&updated)
-        ))
-        .await
-        .expect(200)
-        .body;
+    let audit = audit_of(&app, &updated).await;
     assert_eq!(audit["items"][0]["action"], "update");
     assert_eq!(audit["items"][0]["changes"]["region"]["new"], "Ningbo");
     // An update still keeps the rules: a name taken by another record is refused.

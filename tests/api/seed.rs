@@ -90,6 +90,42 @@ fn items(page: &Value) -> &Vec<Value> {
     page["items"].as_array().expect("a list page")
 }
 
+/// Every enterprise, order class and base with its stage history, read through
+/// `GET …/transitions`, once checked for what holds of any item: the moves chain, and
+/// the last ends at the item's stage and `stage_changed_at`.
+async fn histories(app: &TestApp) -> Vec<(Value, Vec<Value>)> {
+    let mut all = Vec::new();
+    for collection in [
+        "/api/v1/enterprises",
+        "/api/v1/order-classes",
+        "/api/v1/internship-bases",
+    ] {
+        let list = app
+            .get(&format!("{collection}?limit=200"))
+            .await
+            .expect(200)
+            .body;
+        for item in items(&list) {
+            let id = id_of(item);
+            let history = app
+                .get(&format!("{collection}/{id}/transitions"))
+                .await
+                .expect(200)
+                .body;
+            let history = items(&history).clone();
+            if let Some(last) = history.last() {
+                assert_eq!(last["to_stage"], item["stage"], "{item}");
+                assert_eq!(last["occurred_at"], item["stage_changed_at"], "{item}");
+            }
+            for pair in history.windows(2) {
+                assert_eq!(pair[1]["from_stage"], pair[0]["to_stage"], "{item}");
+            }
+            all.push((item.clone(), history));
+        }
+    }
+    all
+}
+
 async fn demo_is_readable_through_the_api(app: TestApp) {
     let summary = with_db(&app, |conn| seed::demo(conn, false))
         .await
@@ -266,44 +302,19 @@ async fn demo_stage_history_matches_the_items(app: TestApp) {
     let park = summary.park_id.expect("the park's id").to_string();
     let mut seen = 0;
     let mut stages = HashSet::new();
-    for collection in [
-        "/api/v1/enterprises",
-        "/api/v1/order-classes",
-        "/api/v1/internship-bases",
-    ] {
-        let list = app
-            .get(&format!("{collection}?limit=200"))
-            .await
-            .expect(200)
-            .body;
-        for item in items(&list) {
-            let id = id_of(item);
-            let history = app
-                .get(&format!("{collection}/{id}/transitions"))
-                .await
-                .expect(200)
-                .body;
-            let history = items(&history);
-            seen += history.len();
-            match history.last() {
-                Some(last) => {
-                    assert_eq!(last["to_stage"], item["stage"], "{item}");
-                    assert_eq!(last["occurred_at"], item["stage_changed_at"], "{item}");
-                }
-                None => assert_eq!(item["stage"], "intention", "{item}"),
-            }
-            for pair in history.windows(2) {
-                assert_eq!(pair[1]["from_stage"], pair[0]["to_stage"], "{item}");
-            }
-            stages.insert(item["stage"].as_str().unwrap_or_default().to_string());
-            if item["enterprise_id"] == json!(park) {
-                let [first] = history.as_slice() else {
-                    panic!("one move for {item}: {history:?}")
-                };
-                assert_eq!(first["from_stage"], Value::Null);
-                assert_eq!(first["to_stage"], "intention");
-                assert_eq!(first["visit"]["starts_at"], "2024-11-29T02:00:00Z");
-            }
+    for (item, history) in histories(&app).await {
+        seen += history.len();
+        if history.is_empty() {
+            assert_eq!(item["stage"], "intention", "{item}");
+        }
+        stages.insert(item["stage"].as_str().unwrap_or_default().to_string());
+        if item["enterprise_id"] == json!(park) {
+            let [first] = history.as_slice() else {
+                panic!("one move for {item}: {history:?}")
+            };
+            assert_eq!(first["from_stage"], Value::Null);
+            assert_eq!(first["to_stage"], "intention");
+            assert_eq!(first["visit"]["starts_at"], "2024-11-29T02:00:00Z");
         }
     }
     assert_eq!(seen, summary.stage_transitions);
@@ -496,47 +507,24 @@ async fn synthetic_stage_history_matches_the_items(app: TestApp) {
     );
     let mut seen = 0;
     let mut moved = HashSet::new();
-    for collection in [
-        "/api/v1/enterprises",
-        "/api/v1/order-classes",
-        "/api/v1/internship-bases",
-    ] {
-        let list = app
-            .get(&format!("{collection}?limit=200"))
-            .await
-            .expect(200)
-            .body;
-        for item in items(&list) {
-            let id = id_of(item);
-            let history = app
-                .get(&format!("{collection}/{id}/transitions"))
-                .await
-                .expect(200)
-                .body;
-            let history = items(&history);
-            seen += history.len();
-            match history.last() {
-                Some(last) => {
-                    assert_eq!(last["to_stage"], item["stage"], "{item}");
-                    assert_eq!(last["occurred_at"], item["stage_changed_at"], "{item}");
-                    moved.insert(last["to_stage"].as_str().unwrap_or_default().to_string());
-                }
-                None => {
-                    assert_eq!(item["stage"], "intention", "{item}");
-                    assert_eq!(item["stage_changed_at"], item["created_at"], "{item}");
-                }
+    for (item, history) in histories(&app).await {
+        seen += history.len();
+        match history.last() {
+            Some(last) => {
+                moved.insert(last["to_stage"].as_str().unwrap_or_default().to_string());
             }
-            if let Some(first) = history.first() {
-                assert_eq!(first["from_stage"], "intention", "{item}");
+            None => {
+                assert_eq!(item["stage"], "intention", "{item}");
+                assert_eq!(item["stage_changed_at"], item["created_at"], "{item}");
             }
-            for pair in history.windows(2) {
-                assert_eq!(pair[1]["from_stage"], pair[0]["to_stage"], "{item}");
-            }
-            for step in history {
-                let signed = ["agreement", "implementation", "completed"];
-                if signed.contains(&step["to_stage"].as_str().unwrap_or_default()) {
-                    assert!(step["agreement"].is_object(), "evidence of {step}");
-                }
+        }
+        if let Some(first) = history.first() {
+            assert_eq!(first["from_stage"], "intention", "{item}");
+        }
+        for step in history {
+            let signed = ["agreement", "implementation", "completed"];
+            if signed.contains(&step["to_stage"].as_str().unwrap_or_default()) {
+                assert!(step["agreement"].is_object(), "evidence of {step}");
             }
         }
     }
