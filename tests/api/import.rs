@@ -298,16 +298,15 @@ async fn the_rejects_file_imports_again_once_fixed(app: TestApp) {
     )
     .expect("written");
     let path = |p: &Path| p.to_str().expect("UTF-8 path").to_string();
-    let output = liaison(
-        app.database_url(),
-        &[
-            "import",
-            "enterprises",
-            &path(&file),
-            "--rejects",
-            &path(&rejects),
-        ],
-    );
+    let (file_arg, rejects_arg) = (path(&file), path(&rejects));
+    let with_rejects = [
+        "import",
+        "enterprises",
+        &file_arg,
+        "--rejects",
+        &rejects_arg,
+    ];
+    let output = liaison(app.database_url(), &with_rejects);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(
@@ -327,16 +326,7 @@ async fn the_rejects_file_imports_again_once_fixed(app: TestApp) {
     assert!(rows[0][3].starts_with("类型: "), "{:?}", &rows[0]);
     assert!(rows[1][3].starts_with("名称: "), "{:?}", &rows[1]);
     // An existing rejects file is never overwritten.
-    let output = liaison(
-        app.database_url(),
-        &[
-            "import",
-            "enterprises",
-            &path(&file),
-            "--rejects",
-            &path(&rejects),
-        ],
-    );
+    let output = liaison(app.database_url(), &with_rejects);
     assert!(
         stderr(&output).contains("exists already"),
         "{}",
