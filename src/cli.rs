@@ -122,7 +122,7 @@ pub struct ImportArgs {
     pub rejects: Option<std::path::PathBuf>,
 
     /// The UTC offset of date-times written without one (`2025-03-01 09:30`).
-    #[arg(long, default_value = "+08:00", value_parser = crate::import::parse_offset, allow_hyphen_values = true)]
+    #[arg(long, default_value = crate::import::DEFAULT_UTC_OFFSET, value_parser = crate::import::parse_offset, allow_hyphen_values = true)]
     pub utc_offset: chrono::FixedOffset,
 }
 

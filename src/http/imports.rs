@@ -39,10 +39,12 @@ pub async fn create(
         kind: "import kind",
         id: kind.to_string(),
     })?;
-    let utc_offset = match params.utc_offset.as_deref() {
-        None => import::parse_offset("+08:00"),
-        Some(text) => import::parse_offset(text),
-    }
+    let utc_offset = import::parse_offset(
+        params
+            .utc_offset
+            .as_deref()
+            .unwrap_or(import::DEFAULT_UTC_OFFSET),
+    )
     .map_err(|message| {
         DomainError::BadRequest(vec![FieldError::new("utc_offset", "invalid", message)])
     })?;

@@ -84,6 +84,13 @@ const fn column(field: &'static str, aliases: &'static [&'static str], cell: Cel
 /// The column every rejects file adds, so that the file imports again as it is.
 pub const ERRORS: &str = "import_errors";
 
+const ERRORS_COLUMN: Column = column(ERRORS, &["导入错误"], Cell::Ignored);
+
+/// Whether a header names the rejects file's error column.
+pub fn is_errors(header: &str) -> bool {
+    find(&[ERRORS_COLUMN], header).is_some()
+}
+
 /// Read-only members the exports write, and the rejects file's error column.
 const READ_ONLY: [Column; 7] = [
     column("stage_changed_at", &["阶段变更时间"], Cell::Ignored),
@@ -91,7 +98,7 @@ const READ_ONLY: [Column; 7] = [
     column("updated_at", &["更新时间"], Cell::Ignored),
     column("version", &["版本"], Cell::Ignored),
     column("archived_at", &["归档时间"], Cell::Ignored),
-    column(ERRORS, &["导入错误"], Cell::Ignored),
+    ERRORS_COLUMN,
     column("id", &["记录ID", "记录编号"], Cell::Id),
 ];
 

@@ -90,6 +90,9 @@ fn refresh_statistics(conn: &mut DbConn, target: Target) -> Result<(), ImportErr
     Ok(())
 }
 
+/// The offset of date-times written without one: the college's, China Standard Time.
+pub const DEFAULT_UTC_OFFSET: &str = "+08:00";
+
 /// Parses a UTC offset such as `+08:00`, `-0530` or `Z`.
 pub fn parse_offset(text: &str) -> Result<FixedOffset, String> {
     let probe = format!("2000-01-01T00:00:00{}", text.trim());
@@ -159,26 +162,24 @@ impl Report {
     /// in a last `import_errors` column, so that the file imports again once fixed.
     pub fn write_rejects(&self, out: impl std::io::Write) -> Result<(), csv::Error> {
         let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(out);
-        let errors_at = self
-            .header
-            .iter()
-            .position(|h| columns::normalise(h) == columns::ERRORS || h == "导入错误");
+        let errors_at = self.header.iter().position(|h| columns::is_errors(h));
         let width = errors_at.map_or(self.header.len() + 1, |_| self.header.len());
         let errors_at = errors_at.unwrap_or(self.header.len());
         let mut header = self.header.clone();
         header.resize(width, String::new());
         header[errors_at] = columns::ERRORS.to_string();
         writer.write_record(&header)?;
+        // Both are in line order: each row's reasons are the run of its line.
+        let mut rejects = self.rejects.iter().peekable();
         for row in &self.rejected_rows {
-            let reasons: Vec<String> = self
-                .rejects
-                .iter()
-                .filter(|r| r.line == row.line)
-                .map(|r| match &r.column {
-                    Some(column) => format!("{column}: {}", r.message),
-                    None => r.message.clone(),
-                })
-                .collect();
+            while rejects.next_if(|r| r.line < row.line).is_some() {}
+            let reasons: Vec<String> =
+                std::iter::from_fn(|| rejects.next_if(|r| r.line == row.line))
+                    .map(|r| match &r.column {
+                        Some(column) => format!("{column}: {}", r.message),
+                        None => r.message.clone(),
+                    })
+                    .collect();
             let mut cells = row.cells.clone();
             cells.resize(width, String::new());
             cells[errors_at] = reasons.join("; ");
@@ -248,15 +249,8 @@ pub fn headers_help() -> String {
          references name a record by id, or an enterprise by credit code or name, a participant by\n\
          e-mail or name, an order class or base by name, an agreement by number or title):\n",
     );
-    for (kind, name) in [
-        (RecordKind::Enterprises, "enterprises"),
-        (RecordKind::Participants, "participants"),
-        (RecordKind::Visits, "visits"),
-        (RecordKind::OrderClasses, "order-classes"),
-        (RecordKind::InternshipBases, "internship-bases"),
-        (RecordKind::Agreements, "agreements"),
-    ] {
-        help.push_str(&format!("\n  {name}:\n"));
+    for &kind in <RecordKind as clap::ValueEnum>::value_variants() {
+        help.push_str(&format!("\n  {}:\n", kind_name(kind)));
         for column in columns::of(kind) {
             if column.cell == Cell::Ignored {
                 continue;
