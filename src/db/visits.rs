@@ -336,65 +336,79 @@ fn delete_links(conn: &mut DbConn, id: VisitId) -> Result<()> {
     Ok(())
 }
 
-/// What the database knows of everything the visit names: five queries.
+/// What the database knows of everything the visit names: up to five queries.
 fn link_facts(conn: &mut DbConn, fields: &VisitFields) -> Result<LinkFacts> {
     let enterprise_ids: Vec<String> = fields
         .enterprise_ids
         .iter()
         .map(|e| e.to_string())
         .collect();
-    let found: Vec<(String, Option<NaiveDateTime>, Option<String>)> = enterprises::table
-        .filter(enterprises::id.eq_any(&enterprise_ids))
-        .select((
-            enterprises::id,
-            enterprises::archived_at,
-            enterprises::parent_id,
-        ))
-        .load(conn)?;
-    let members: Vec<String> = enterprises::table
-        .filter(enterprises::parent_id.eq_any(&enterprise_ids))
-        .select(enterprises::id)
-        .load(conn)?;
+    // A list left empty costs no query: `IN ()` would still be a round trip.
+    let mut found: Vec<(String, Option<NaiveDateTime>, Option<String>)> = Vec::new();
+    let mut members: Vec<String> = Vec::new();
+    if !enterprise_ids.is_empty() {
+        found = enterprises::table
+            .filter(enterprises::id.eq_any(&enterprise_ids))
+            .select((
+                enterprises::id,
+                enterprises::archived_at,
+                enterprises::parent_id,
+            ))
+            .load(conn)?;
+        members = enterprises::table
+            .filter(enterprises::parent_id.eq_any(&enterprise_ids))
+            .select(enterprises::id)
+            .load(conn)?;
+    }
     let participant_ids: Vec<String> = fields
         .participants
         .iter()
         .map(|p| p.participant_id.to_string())
         .collect();
-    let people: Vec<(String, Option<NaiveDateTime>, String, Option<String>)> = participants::table
-        .filter(participants::id.eq_any(&participant_ids))
-        .select((
-            participants::id,
-            participants::archived_at,
-            participants::side,
-            participants::enterprise_id,
-        ))
-        .load(conn)?;
+    let mut people: Vec<(String, Option<NaiveDateTime>, String, Option<String>)> = Vec::new();
+    if !participant_ids.is_empty() {
+        people = participants::table
+            .filter(participants::id.eq_any(&participant_ids))
+            .select((
+                participants::id,
+                participants::archived_at,
+                participants::side,
+                participants::enterprise_id,
+            ))
+            .load(conn)?;
+    }
     let class_ids: Vec<String> = fields
         .order_class_ids
         .iter()
         .map(|o| o.to_string())
         .collect();
-    let classes: Vec<(String, Option<NaiveDateTime>, String)> = order_classes::table
-        .filter(order_classes::id.eq_any(&class_ids))
-        .select((
-            order_classes::id,
-            order_classes::archived_at,
-            order_classes::enterprise_id,
-        ))
-        .load(conn)?;
+    let mut classes: Vec<(String, Option<NaiveDateTime>, String)> = Vec::new();
+    if !class_ids.is_empty() {
+        classes = order_classes::table
+            .filter(order_classes::id.eq_any(&class_ids))
+            .select((
+                order_classes::id,
+                order_classes::archived_at,
+                order_classes::enterprise_id,
+            ))
+            .load(conn)?;
+    }
     let base_ids: Vec<String> = fields
         .internship_base_ids
         .iter()
         .map(|b| b.to_string())
         .collect();
-    let bases: Vec<(String, Option<NaiveDateTime>, String)> = internship_bases::table
-        .filter(internship_bases::id.eq_any(&base_ids))
-        .select((
-            internship_bases::id,
-            internship_bases::archived_at,
-            internship_bases::enterprise_id,
-        ))
-        .load(conn)?;
+    let mut bases: Vec<(String, Option<NaiveDateTime>, String)> = Vec::new();
+    if !base_ids.is_empty() {
+        bases = internship_bases::table
+            .filter(internship_bases::id.eq_any(&base_ids))
+            .select((
+                internship_bases::id,
+                internship_bases::archived_at,
+                internship_bases::enterprise_id,
+            ))
+            .load(conn)?;
+    }
     Ok(LinkFacts {
         enterprises: found
             .into_iter()
