@@ -14,6 +14,7 @@ pub mod schema;
 pub mod timeline;
 pub mod transitions;
 pub mod visits;
+pub mod writer;
 
 use std::time::Duration;
 
@@ -293,6 +294,10 @@ pub enum Error {
     /// A stored value that the code cannot read: a bug or a hand-edited database.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A change that was run but not committed (its batch's commit failed), or
+    /// could not be run: nothing of it was saved.
+    #[error("the change was not saved: {0}")]
+    Unwritten(String),
 }
 
 impl Error {

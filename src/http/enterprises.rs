@@ -42,70 +42,69 @@ pub async fn get(
     if includes.contains(&Include::History) {
         actor.require(Role::Officer)?;
     }
-    let view = state
-        .run(move |conn| {
-            let mut view = EnterpriseView::new(enterprises::get(conn, id)?);
-            for include in includes {
-                match include {
-                    Include::Participants => {
-                        let page = participants::list(
-                            conn,
-                            &ParticipantFilter::for_enterprise(id, EMBED_LIMIT),
-                        )?;
-                        let list =
-                            format!("/api/v1/participants?enterprise_id={id}&sort=full_name");
-                        view.participants = Some(Embedded::new(page, &list));
-                    }
-                    Include::Visits => {
-                        let page =
-                            visits::list(conn, &VisitFilter::for_enterprise(id, EMBED_LIMIT))?;
-                        view.visits = Some(Embedded::new(
-                            page,
-                            &format!("/api/v1/visits?enterprise_id={id}"),
-                        ));
-                    }
-                    Include::OrderClasses => {
-                        let page = order_classes::list(
-                            conn,
-                            &OrderClassFilter::for_enterprise(id, EMBED_LIMIT),
-                        )?;
-                        let list = format!("/api/v1/order-classes?enterprise_id={id}");
-                        view.order_classes = Some(Embedded::new(page, &list));
-                    }
-                    Include::InternshipBases => {
-                        let filter = InternshipBaseFilter::for_enterprise(id, EMBED_LIMIT);
-                        let page = internship_bases::list(conn, &filter)?;
-                        let list = format!("/api/v1/internship-bases?enterprise_id={id}");
-                        view.internship_bases = Some(Embedded::new(page, &list));
-                    }
-                    Include::Agreements => {
-                        let page = agreements::list(
-                            conn,
-                            &AgreementFilter::for_enterprise(id, EMBED_LIMIT),
-                        )?;
-                        view.agreements = Some(Embedded::new(
-                            page,
-                            &format!("/api/v1/agreements?enterprise_id={id}"),
-                        ));
-                    }
-                    Include::History => {
-                        view.history = Some(history_of(conn, EntityKind::Enterprise, &id)?);
-                    }
-                    Include::Members => {
-                        let page = enterprises::list(
-                            conn,
-                            &EnterpriseFilter::members_of(id, EMBED_LIMIT),
-                        )?;
-                        view.members = Some(Embedded::new(
-                            page,
-                            &format!("/api/v1/enterprises?parent_id={id}&sort=name"),
-                        ));
-                    }
+    let plain = includes.is_empty();
+    let build = move |conn: &mut DbConn| {
+        let mut view = EnterpriseView::new(enterprises::get(conn, id)?);
+        for include in includes {
+            match include {
+                Include::Participants => {
+                    let page = participants::list(
+                        conn,
+                        &ParticipantFilter::for_enterprise(id, EMBED_LIMIT),
+                    )?;
+                    let list = format!("/api/v1/participants?enterprise_id={id}&sort=full_name");
+                    view.participants = Some(Embedded::new(page, &list));
+                }
+                Include::Visits => {
+                    let page = visits::list(conn, &VisitFilter::for_enterprise(id, EMBED_LIMIT))?;
+                    view.visits = Some(Embedded::new(
+                        page,
+                        &format!("/api/v1/visits?enterprise_id={id}"),
+                    ));
+                }
+                Include::OrderClasses => {
+                    let page = order_classes::list(
+                        conn,
+                        &OrderClassFilter::for_enterprise(id, EMBED_LIMIT),
+                    )?;
+                    let list = format!("/api/v1/order-classes?enterprise_id={id}");
+                    view.order_classes = Some(Embedded::new(page, &list));
+                }
+                Include::InternshipBases => {
+                    let filter = InternshipBaseFilter::for_enterprise(id, EMBED_LIMIT);
+                    let page = internship_bases::list(conn, &filter)?;
+                    let list = format!("/api/v1/internship-bases?enterprise_id={id}");
+                    view.internship_bases = Some(Embedded::new(page, &list));
+                }
+                Include::Agreements => {
+                    let page =
+                        agreements::list(conn, &AgreementFilter::for_enterprise(id, EMBED_LIMIT))?;
+                    view.agreements = Some(Embedded::new(
+                        page,
+                        &format!("/api/v1/agreements?enterprise_id={id}"),
+                    ));
+                }
+                Include::History => {
+                    view.history = Some(history_of(conn, EntityKind::Enterprise, &id)?);
+                }
+                Include::Members => {
+                    let page =
+                        enterprises::list(conn, &EnterpriseFilter::members_of(id, EMBED_LIMIT))?;
+                    view.members = Some(Embedded::new(
+                        page,
+                        &format!("/api/v1/enterprises?parent_id={id}&sort=name"),
+                    ));
                 }
             }
-            Ok(view)
-        })
-        .await?;
+        }
+        Ok(view)
+    };
+    // Alone, the enterprise is one lookup by its id.
+    let view = if plain {
+        state.run_quick(build).await?
+    } else {
+        state.run(build).await?
+    };
     Ok(record(StatusCode::OK, view.enterprise.version, &view))
 }
 
@@ -136,25 +135,33 @@ pub async fn archive(
     let id: EnterpriseId = parse_id(&id)?;
     let cascade = params.cascade()?;
     let archived = state
-        .run(move |conn| {
-            let mut cascaded = Vec::new();
-            let archived =
-                resource::change::<Enterprise>(conn, id, &actor, AuditAction::Archive, |conn| {
-                    let (archived, children) =
-                        enterprises::archive(conn, id, &if_match.0, cascade)?;
-                    cascaded = children;
-                    Ok(archived)
-                })?;
-            // Each record archived with it has an entry of its own, naming why.
-            let at = archived.archived_at;
-            for (kind, child) in cascaded {
-                let changes = json!({
-                    "archived_at": {"old": null, "new": at},
-                    "archived_with": {"old": null, "new": id},
-                });
-                access::record(conn, &actor, AuditAction::Archive, kind, &child, &changes)?;
-            }
-            Ok(archived)
+        .write(move |conn| {
+            // The archive and the entries of what went with it, all or nothing.
+            db::write(conn, |conn| {
+                let mut cascaded = Vec::new();
+                let archived = resource::change::<Enterprise>(
+                    conn,
+                    id,
+                    &actor,
+                    AuditAction::Archive,
+                    |conn| {
+                        let (archived, children) =
+                            enterprises::archive(conn, id, &if_match.0, cascade)?;
+                        cascaded = children;
+                        Ok(archived)
+                    },
+                )?;
+                // Each record archived with it has an entry of its own, naming why.
+                let at = archived.archived_at;
+                for (kind, child) in cascaded {
+                    let changes = json!({
+                        "archived_at": {"old": null, "new": at},
+                        "archived_with": {"old": null, "new": id},
+                    });
+                    access::record(conn, &actor, AuditAction::Archive, kind, &child, &changes)?;
+                }
+                Ok(archived)
+            })
         })
         .await?;
     Ok(record(StatusCode::OK, archived.version, &archived))

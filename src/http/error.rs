@@ -49,6 +49,7 @@ impl From<db::Error> for ApiError {
         match error {
             db::Error::Domain(e) => ApiError::Domain(e),
             db::Error::Unavailable(e) => ApiError::Unavailable(e.to_string()),
+            unwritten @ db::Error::Unwritten(_) => ApiError::Unavailable(unwritten.to_string()),
             db::Error::Query(QueryError::DatabaseError(kind, info)) => match kind {
                 DatabaseErrorKind::UniqueViolation => ApiError::Domain(DomainError::Conflict {
                     code: "duplicate",

@@ -48,16 +48,70 @@ pub struct AppState {
     pub slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// How long a request waits for a permit: the pool's own timeout.
     pub slot_timeout: std::time::Duration,
+    /// Tokens found usable a moment ago.
+    pub tokens: auth::TokenCache,
+    /// On SQLite, the thread through which every change is committed in batches.
+    writer: Option<db::writer::Writer>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, slot_timeout: std::time::Duration) -> Self {
+    /// Fails when the writer thread cannot be started.
+    pub fn new(
+        pool: Pool,
+        database: &db::DatabaseUrl,
+        slot_timeout: std::time::Duration,
+    ) -> std::io::Result<Self> {
         let slots = pool.max_size() as usize;
-        Self {
+        let writer = match database.backend {
+            db::Backend::Sqlite => Some(db::writer::Writer::start(db::ConnectionManager::new(
+                database.clone(),
+            ))?),
+            db::Backend::Postgres => None,
+        };
+        Ok(Self {
             pool,
             metrics: Default::default(),
             slots: std::sync::Arc::new(tokio::sync::Semaphore::new(slots)),
             slot_timeout,
+            tokens: Default::default(),
+            writer,
+        })
+    }
+
+    /// Runs database work that is a few index lookups (a record by its id). On
+    /// SQLite, when a connection is free at once, it runs right here on the HTTP
+    /// worker: a SQLite lookup takes microseconds, less than the trip to the
+    /// blocking pool and back, and a read never waits for a writer in WAL mode.
+    /// Otherwise, and on PostgreSQL (where each query is a network round trip that
+    /// must not hold up the worker), it is `run`.
+    pub async fn run_quick<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> db::Result<T> + Send + 'static,
+    {
+        if self.writer.is_some() {
+            if let Ok(_slot) = self.slots.clone().try_acquire_owned() {
+                if let Some(mut conn) = self.pool.try_get() {
+                    return work(&mut conn).map_err(ApiError::from);
+                }
+            }
+        }
+        self.run(work).await
+    }
+
+    /// Runs a change: on SQLite through the writer thread, committed with whatever
+    /// other changes are waiting (one sync of the log for all of them); on
+    /// PostgreSQL, which commits concurrent transactions side by side, like `run`.
+    /// `work` runs in a transaction (a savepoint of the batch's) either way only if
+    /// it opens one itself with `db::write`.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> db::Result<T> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(work).await.map_err(ApiError::from),
+            None => self.run(work).await,
         }
     }
 

@@ -90,7 +90,7 @@ pub(crate) async fn create<R: Audited>(
 ) -> Result<HttpResponse, ApiError> {
     let fields = R::fields(&body.0)?;
     let created_record = state
-        .run(move |conn| {
+        .write(move |conn| {
             db::write(conn, |conn| {
                 let created = R::create(conn, new_id::<R>(), &fields, &actor)?;
                 audit(conn, &actor, AuditAction::Create, None, &created)?;
@@ -192,17 +192,13 @@ pub(crate) async fn get<R: Audited>(
     if with_history {
         actor.require(Role::Officer)?;
     }
-    let (found, history) = state
-        .run(move |conn| {
-            let found = R::get(conn, id)?;
-            let history = if with_history {
-                Some(history_of(conn, R::ENTITY, &id)?)
-            } else {
-                None
-            };
-            Ok((found, history))
-        })
-        .await?;
+    let (found, history) = if with_history {
+        state
+            .run(move |conn| Ok((R::get(conn, id)?, Some(history_of(conn, R::ENTITY, &id)?))))
+            .await?
+    } else {
+        (state.run_quick(move |conn| R::get(conn, id)).await?, None)
+    };
     let version = Resource::version(&found);
     Ok(record(
         StatusCode::OK,
@@ -236,7 +232,7 @@ pub(crate) async fn update<R: Audited>(
 ) -> Result<HttpResponse, ApiError> {
     let id: <R as Resource>::Id = parse_id(&id)?;
     let updated = state
-        .run(move |conn| {
+        .write(move |conn| {
             change::<R>(conn, id, &actor, AuditAction::Update, |conn| {
                 R::update(conn, id, &if_match.0, &body.0)
             })
@@ -257,7 +253,7 @@ pub(crate) async fn archive<R: Audited>(
 ) -> Result<HttpResponse, ApiError> {
     let id: <R as Resource>::Id = parse_id(&id)?;
     let archived = state
-        .run(move |conn| {
+        .write(move |conn| {
             change::<R>(conn, id, &actor, AuditAction::Archive, |conn| {
                 R::archive(conn, id, &if_match.0)
             })
@@ -278,7 +274,7 @@ pub(crate) async fn restore<R: Audited>(
 ) -> Result<HttpResponse, ApiError> {
     let id: <R as Resource>::Id = parse_id(&id)?;
     let restored = state
-        .run(move |conn| {
+        .write(move |conn| {
             change::<R>(conn, id, &actor, AuditAction::Restore, |conn| {
                 R::restore(conn, id, &if_match.0)
             })

@@ -34,7 +34,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let fields = TokenFields::from_body(&body.0)?;
     let issued = state
-        .run(move |conn| access::create_token(conn, &fields, &actor))
+        .write(move |conn| access::create_token(conn, &fields, &actor))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/tokens/{}", issued.token.id)))
@@ -50,7 +50,8 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let id: TokenId = parse_id(&id)?;
     let revoked = state
-        .run(move |conn| access::revoke_token(conn, id, &actor))
+        .write(move |conn| access::revoke_token(conn, id, &actor))
         .await?;
+    state.tokens.forget(id);
     Ok(HttpResponse::Ok().json(revoked))
 }

@@ -53,7 +53,7 @@ where
     let id: R::Id = parse_id(&id)?;
     let request = TransitionRequest::from_body(&body.0)?;
     let (transition, item) = state
-        .run(move |conn| {
+        .write(move |conn| {
             db::write(conn, |conn| {
                 let (transition, item) =
                     transitions::record::<R>(conn, id, &if_match.0, &request, Some(&actor.name))?;

@@ -8,6 +8,7 @@ backend_tests!(
     concurrent_patches_are_all_applied,
     racing_patches_with_the_same_if_match_have_one_winner,
     concurrent_creates_and_patches_never_fail,
+    refused_creates_leave_the_others_sent_with_them,
     racing_reparentings_never_make_a_cycle
 );
 
@@ -129,6 +130,50 @@ async fn concurrent_creates_and_patches_never_fail(app: TestApp) {
         .await;
     assert_eq!(members.len(), WRITERS);
     assert_eq!(app.collect_ids("/api/v1/participants").await.len(), WRITERS);
+}
+
+/// Creates sent at once, half of them with one name: on SQLite they are committed
+/// together, a batch at a time, and each refused one must be rolled back alone.
+/// Exactly one of the same-named wins; every other create is saved, with its entry
+/// in the audit trail, and nothing of the refused ones is.
+async fn refused_creates_leave_the_others_sent_with_them(app: TestApp) {
+    let mut tasks = Vec::new();
+    for i in 0..WRITERS {
+        let name = if i % 2 == 0 {
+            "Harbour Logistics".to_string()
+        } else {
+            format!("Supplier {i}")
+        };
+        let request = app
+            .client
+            .post(format!("{}/api/v1/enterprises", app.address))
+            .json(&json!({"name": name}));
+        tasks.push(tokio::spawn(async move {
+            request.send().await.map(|r| r.status().as_u16())
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("task").expect("response"));
+    }
+    let same_named: Vec<u16> = statuses.iter().step_by(2).copied().collect();
+    let others: Vec<u16> = statuses.iter().skip(1).step_by(2).copied().collect();
+    assert_eq!(
+        same_named.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        same_named.iter().filter(|s| **s == 409).count(),
+        WRITERS / 2 - 1
+    );
+    assert!(others.iter().all(|s| *s == 201), "{statuses:?}");
+    let saved = app.collect_ids("/api/v1/enterprises?limit=7").await;
+    assert_eq!(saved.len(), WRITERS / 2 + 1);
+    let audited = app
+        .collect_ids("/api/v1/audit?entity_kind=enterprise&action=create&limit=7")
+        .await;
+    assert_eq!(audited.len(), WRITERS / 2 + 1);
 }
 
 /// A under B and B under A, sent at once: at most one may win, never both.
