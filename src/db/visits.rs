@@ -123,13 +123,18 @@ struct InternshipBaseLink {
 }
 
 pub fn get(conn: &mut DbConn, id: VisitId) -> Result<Visit> {
+    read(conn, id, Wanted::ALL)
+}
+
+/// A visit with the kinds of link in `wanted` looked up.
+fn read(conn: &mut DbConn, id: VisitId, wanted: Wanted) -> Result<Visit> {
     let row = visits::table
         .find(id.to_string())
         .select(VisitRow::as_select())
         .first(conn)
         .optional()?
         .ok_or_else(|| lifecycle::not_found::<Visit>(id))?;
-    let mut visits = embed(conn, vec![row])?;
+    let mut visits = embed(conn, vec![row], wanted)?;
     visits
         .pop()
         .ok_or_else(|| lifecycle::not_found::<Visit>(id))
@@ -201,7 +206,7 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
         (super::cursor_time(value), r.id.clone())
     });
     Ok(Page {
-        items: embed(conn, rows.items)?,
+        items: embed(conn, rows.items, Wanted::ALL)?,
         next_cursor: rows.next_cursor,
     })
 }
@@ -219,7 +224,7 @@ pub fn create(conn: &mut DbConn, id: VisitId, fields: &VisitFields) -> Result<Vi
             })
             .execute(conn)?;
         insert_links(conn, id, fields)?;
-        get(conn, id)
+        read(conn, id, Wanted::of(fields))
     })
 }
 
@@ -247,7 +252,7 @@ pub fn update(
             .execute(conn)?;
         delete_links(conn, id)?;
         insert_links(conn, id, &fields)?;
-        get(conn, id)
+        read(conn, id, Wanted::of(&fields))
     })
 }
 
@@ -464,9 +469,37 @@ fn link_facts(conn: &mut DbConn, fields: &VisitFields) -> Result<LinkFacts> {
     })
 }
 
-/// Attaches links to visit rows: one query per kind of link, whatever the number of
-/// visits. Embedded views show live records only; `links` keeps every id.
-fn embed(conn: &mut DbConn, rows: Vec<VisitRow>) -> Result<Vec<Visit>> {
+/// The kinds of link `embed` looks up: every kind for visits read back, only those
+/// it names for a visit just written (its links are those it was written with).
+#[derive(Debug, Clone, Copy)]
+struct Wanted {
+    enterprises: bool,
+    participants: bool,
+    order_classes: bool,
+    internship_bases: bool,
+}
+
+impl Wanted {
+    const ALL: Wanted = Wanted {
+        enterprises: true,
+        participants: true,
+        order_classes: true,
+        internship_bases: true,
+    };
+
+    fn of(fields: &VisitFields) -> Wanted {
+        Wanted {
+            enterprises: !fields.enterprise_ids.is_empty(),
+            participants: !fields.participants.is_empty(),
+            order_classes: !fields.order_class_ids.is_empty(),
+            internship_bases: !fields.internship_base_ids.is_empty(),
+        }
+    }
+}
+
+/// Attaches links to visit rows: one query per kind of link wanted, whatever the
+/// number of visits. Embedded views show live records only; `links` keeps every id.
+fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<Visit>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut visits: Vec<Visit> = rows
         .into_iter()
@@ -479,18 +512,22 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>) -> Result<Vec<Visit>> {
         .collect();
 
     type EnterpriseRow = (String, String, String, String, Option<NaiveDateTime>);
-    let linked: Vec<EnterpriseRow> = visit_enterprises::table
-        .inner_join(enterprises::table)
-        .filter(visit_enterprises::visit_id.eq_any(&ids))
-        .order((enterprises::name_key, enterprises::id))
-        .select((
-            visit_enterprises::visit_id,
-            enterprises::id,
-            enterprises::name,
-            enterprises::kind,
-            enterprises::archived_at,
-        ))
-        .load(conn)?;
+    let linked: Vec<EnterpriseRow> = if !wanted.enterprises {
+        Vec::new()
+    } else {
+        visit_enterprises::table
+            .inner_join(enterprises::table)
+            .filter(visit_enterprises::visit_id.eq_any(&ids))
+            .order((enterprises::name_key, enterprises::id))
+            .select((
+                visit_enterprises::visit_id,
+                enterprises::id,
+                enterprises::name,
+                enterprises::kind,
+                enterprises::archived_at,
+            ))
+            .load(conn)?
+    };
     for (visit_id, id, name, kind, archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
             continue;
@@ -516,21 +553,25 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>) -> Result<Vec<Visit>> {
         String,
         Option<NaiveDateTime>,
     );
-    let linked: Vec<ParticipantRow> = visit_participants::table
-        .inner_join(participants::table)
-        .filter(visit_participants::visit_id.eq_any(&ids))
-        .order((participants::name_key, participants::id))
-        .select((
-            visit_participants::visit_id,
-            participants::id,
-            participants::full_name,
-            participants::title,
-            participants::side,
-            participants::enterprise_id,
-            visit_participants::role,
-            participants::archived_at,
-        ))
-        .load(conn)?;
+    let linked: Vec<ParticipantRow> = if !wanted.participants {
+        Vec::new()
+    } else {
+        visit_participants::table
+            .inner_join(participants::table)
+            .filter(visit_participants::visit_id.eq_any(&ids))
+            .order((participants::name_key, participants::id))
+            .select((
+                visit_participants::visit_id,
+                participants::id,
+                participants::full_name,
+                participants::title,
+                participants::side,
+                participants::enterprise_id,
+                visit_participants::role,
+                participants::archived_at,
+            ))
+            .load(conn)?
+    };
     for (visit_id, id, full_name, title, side, enterprise_id, role, archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
             continue;
@@ -563,19 +604,23 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>) -> Result<Vec<Visit>> {
         String,
         Option<NaiveDateTime>,
     );
-    let linked: Vec<ItemRow> = visit_order_classes::table
-        .inner_join(order_classes::table)
-        .filter(visit_order_classes::visit_id.eq_any(&ids))
-        .order((order_classes::name_key, order_classes::id))
-        .select((
-            visit_order_classes::visit_id,
-            order_classes::id,
-            order_classes::name,
-            order_classes::enterprise_id,
-            order_classes::stage,
-            order_classes::archived_at,
-        ))
-        .load(conn)?;
+    let linked: Vec<ItemRow> = if !wanted.order_classes {
+        Vec::new()
+    } else {
+        visit_order_classes::table
+            .inner_join(order_classes::table)
+            .filter(visit_order_classes::visit_id.eq_any(&ids))
+            .order((order_classes::name_key, order_classes::id))
+            .select((
+                visit_order_classes::visit_id,
+                order_classes::id,
+                order_classes::name,
+                order_classes::enterprise_id,
+                order_classes::stage,
+                order_classes::archived_at,
+            ))
+            .load(conn)?
+    };
     for (visit_id, id, name, enterprise_id, stage, archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
             continue;
@@ -592,19 +637,23 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>) -> Result<Vec<Visit>> {
         }
     }
 
-    let linked: Vec<ItemRow> = visit_internship_bases::table
-        .inner_join(internship_bases::table)
-        .filter(visit_internship_bases::visit_id.eq_any(&ids))
-        .order((internship_bases::name_key, internship_bases::id))
-        .select((
-            visit_internship_bases::visit_id,
-            internship_bases::id,
-            internship_bases::name,
-            internship_bases::enterprise_id,
-            internship_bases::stage,
-            internship_bases::archived_at,
-        ))
-        .load(conn)?;
+    let linked: Vec<ItemRow> = if !wanted.internship_bases {
+        Vec::new()
+    } else {
+        visit_internship_bases::table
+            .inner_join(internship_bases::table)
+            .filter(visit_internship_bases::visit_id.eq_any(&ids))
+            .order((internship_bases::name_key, internship_bases::id))
+            .select((
+                visit_internship_bases::visit_id,
+                internship_bases::id,
+                internship_bases::name,
+                internship_bases::enterprise_id,
+                internship_bases::stage,
+                internship_bases::archived_at,
+            ))
+            .load(conn)?
+    };
     for (visit_id, id, name, enterprise_id, stage, archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
             continue;
