@@ -166,6 +166,17 @@ pub fn write<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E
 where
     E: From<QueryError>,
 {
+    if let DbConn::Sqlite(c) = conn {
+        if UNGUARDED.get() != Guard::Savepoints && in_transaction(c)? {
+            // Inside a batch run without savepoints (see `writer`): a failure here
+            // sends the whole batch back to be run again with them.
+            let result = f(conn);
+            if result.is_err() {
+                UNGUARDED.set(Guard::Failed);
+            }
+            return result;
+        }
+    }
     match conn {
         DbConn::Sqlite(c) => {
             if in_transaction(c)? {
@@ -197,6 +208,38 @@ where
             Err(error)
         }
     }
+}
+
+/// How a `write` nested in a transaction on this thread keeps a failure from the
+/// rest of the transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// A savepoint each, rolled back alone.
+    Savepoints,
+    /// None: the caller rolls back everything when one fails.
+    Trusting,
+    /// None, and one has failed.
+    Failed,
+}
+
+thread_local! {
+    static UNGUARDED: std::cell::Cell<Guard> = const { std::cell::Cell::new(Guard::Savepoints) };
+}
+
+/// Runs `f` with nested `write`s on this thread making no savepoints; returns its
+/// result and whether any nested `write` failed (whether or not `f` went on after
+/// it), in which case the caller must roll back everything `f` wrote. SQLite only.
+pub(crate) fn unguarded<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            UNGUARDED.set(Guard::Savepoints);
+        }
+    }
+    let _restore = Restore;
+    UNGUARDED.set(Guard::Trusting);
+    let result = f();
+    (result, UNGUARDED.get() == Guard::Failed)
 }
 
 fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, QueryError> {
@@ -463,4 +506,73 @@ pub fn optimize(conn: &mut DbConn) -> Result<()> {
 pub fn ping(conn: &mut DbConn) -> Result<()> {
     conn.batch_execute("SELECT 1")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> DbConn {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").expect("SQLite"));
+        conn.batch_execute("CREATE TABLE t (x INTEGER UNIQUE)")
+            .expect("table");
+        conn
+    }
+
+    fn insert(conn: &mut DbConn, x: i32) -> Result<()> {
+        diesel::sql_query("INSERT INTO t VALUES (?)")
+            .bind::<diesel::sql_types::Integer, _>(x)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    fn count(conn: &mut DbConn) -> i64 {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM t)",
+        ))
+        .get_result(conn)
+        .expect("count")
+    }
+
+    #[test]
+    fn a_nested_write_rolls_back_alone_under_savepoints() {
+        let mut conn = table();
+        write(&mut conn, |conn| {
+            let inner = write(conn, |conn| {
+                insert(conn, 1)?;
+                insert(conn, 1)
+            });
+            assert!(inner.is_err());
+            insert(conn, 2)
+        })
+        .expect("outer write");
+        assert_eq!(count(&mut conn), 1, "only the outer insert is kept");
+    }
+
+    #[test]
+    fn an_unguarded_failure_is_reported_even_when_caught() {
+        let mut conn = table();
+        let (outcome, failed) = unguarded(|| {
+            write(&mut conn, |conn| {
+                let inner = write(conn, |conn| {
+                    insert(conn, 1)?;
+                    insert(conn, 1)
+                });
+                assert!(inner.is_err());
+                Err::<(), _>(Error::Corrupt("the caller rolls back".into()))
+            })
+        });
+        assert!(outcome.is_err());
+        assert!(failed, "the caught failure must send the batch back");
+        assert_eq!(count(&mut conn), 0);
+        // Savepoints again once the unguarded run is over.
+        let (_, failed) = unguarded(|| write(&mut conn, |conn| insert(conn, 3)));
+        assert!(!failed);
+        write(&mut conn, |conn| {
+            let _ = write(conn, |conn| insert(conn, 3));
+            insert(conn, 4)
+        })
+        .expect("outer write");
+        assert_eq!(count(&mut conn), 2);
+    }
 }

@@ -6,67 +6,111 @@
 //! for the disk. Writers that each take the lock in turn spend most of their time
 //! syncing, and those waiting for the lock sleep in the busy handler and wake late.
 //! Here a change is sent to the writer thread, which takes whatever changes have
-//! queued, runs each in a savepoint of one `BEGIN IMMEDIATE` transaction (a change
-//! that fails is rolled back alone), commits once, and only then answers each
-//! request. A change sees those before it in the batch exactly as if they had
-//! committed one by one.
+//! queued, runs them in one `BEGIN IMMEDIATE` transaction, commits once, and only
+//! then answers each request. A change sees those before it in the batch exactly as
+//! if they had committed one by one.
+//!
+//! A batch is first run without savepoints: they cost SQLite a copy of every page a
+//! change touches, and nearly every batch succeeds whole. If any change in it fails
+//! (a conflict, a missing record; also a failure caught inside a change), the whole
+//! transaction is rolled back and the batch run again with each change in a
+//! savepoint of its own, so that a failed change is rolled back alone. Changes are
+//! therefore closures that can run twice; only the run that is committed counts.
+//!
+//! Checkpoints (copying the log back into the database file) are left to a thread of
+//! their own, off the writer's path.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
+use std::time::Duration;
 
+use diesel::connection::SimpleConnection;
 use diesel::r2d2::ManageConnection;
 
-use super::{write, ConnectionManager, DbConn, Error, Result};
+use super::{unguarded, write, ConnectionManager, DbConn, Error, Result};
 
 /// Most changes committed together; more wait for the next commit.
 const MAX_BATCH: usize = 64;
 
-/// A change, run on the writer's connection (or told why there is none); it returns
-/// how to answer its request once the batch's commit has succeeded (`None`) or
-/// failed.
-type Job = Box<dyn FnOnce(std::result::Result<&mut DbConn, &str>) -> Answer + Send>;
-type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+/// Least time between two checkpoints: the log grows by at most this much writing.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// A change waiting in a batch.
+trait Change: Send {
+    /// Runs the change on the batch's connection; false when it failed.
+    fn run(&mut self, conn: &mut DbConn) -> bool;
+    /// Answers the request: with the change's outcome once the batch has committed
+    /// (`None`), or with why nothing of it was saved.
+    fn answer(self: Box<Self>, not_saved: Option<&str>);
+}
+
+struct Pending<T, F> {
+    work: F,
+    outcome: Option<Result<T>>,
+    reply: tokio::sync::oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Change for Pending<T, F>
+where
+    T: Send,
+    F: Fn(&mut DbConn) -> Result<T> + Send,
+{
+    fn run(&mut self, conn: &mut DbConn) -> bool {
+        let outcome = write(conn, &self.work);
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+
+    fn answer(self: Box<Self>, not_saved: Option<&str>) {
+        let outcome = match (not_saved, self.outcome) {
+            (None, Some(outcome)) => outcome,
+            (None, None) => Err(Error::Unwritten("the change was not run".into())),
+            (Some(why), _) => Err(Error::Unwritten(why.to_string())),
+        };
+        // The request may have gone (the client hung up): nothing to tell.
+        let _ = self.reply.send(outcome);
+    }
+}
+
+type Batch = Vec<Box<dyn Change>>;
 
 /// The sending end of the writer thread; the thread ends when this is dropped.
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    changes: mpsc::Sender<Box<dyn Change>>,
 }
 
 impl Writer {
-    /// Starts the writer thread; it opens its own connection (outside the pool) the
-    /// first time it has work.
+    /// Starts the writer thread and its checkpointer; each opens its own connection
+    /// (outside the pool) the first time it has work.
     pub fn start(manager: ConnectionManager) -> std::io::Result<Writer> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (changes, queue) = mpsc::channel::<Box<dyn Change>>();
+        let (committed, checkpoints) = mpsc::sync_channel::<()>(1);
+        let checkpointer = manager.clone();
+        std::thread::Builder::new()
+            .name("liaison-checkpoint".into())
+            .spawn(move || checkpoint(&checkpointer, &checkpoints))?;
         std::thread::Builder::new()
             .name("liaison-writer".into())
-            .spawn(move || serve(&manager, &queue))?;
-        Ok(Writer { jobs })
+            .spawn(move || serve(&manager, &queue, &committed))?;
+        Ok(Writer { changes })
     }
 
-    /// Runs `work` in the next batch and returns its result once the batch is durable.
+    /// Runs `work` in the next batch and returns its result once the batch is
+    /// durable. `work` may run twice (see the module's notes).
     pub async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+        F: Fn(&mut DbConn) -> Result<T> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            // A savepoint of its own: a change that fails leaves the batch untouched.
-            let outcome = match conn {
-                Ok(conn) => write(conn, work),
-                Err(why) => Err(Error::Unwritten(why.to_string())),
-            };
-            Box::new(move |commit_failed: Option<&str>| {
-                let outcome = match commit_failed {
-                    None => outcome,
-                    Some(why) => Err(Error::Unwritten(why.to_string())),
-                };
-                // The request may have gone (the client hung up): nothing to tell.
-                let _ = reply.send(outcome);
-            })
+        let change = Box::new(Pending {
+            work,
+            outcome: None,
+            reply,
         });
-        self.jobs
-            .send(job)
+        self.changes
+            .send(change)
             .map_err(|_| Error::Unwritten("the writer thread has stopped".into()))?;
         answer
             .await
@@ -75,32 +119,43 @@ impl Writer {
 }
 
 /// The writer thread: batches until every `Writer` is dropped.
-fn serve(manager: &ConnectionManager, queue: &mpsc::Receiver<Job>) {
+fn serve(
+    manager: &ConnectionManager,
+    queue: &mpsc::Receiver<Box<dyn Change>>,
+    committed: &mpsc::SyncSender<()>,
+) {
     let mut conn: Option<DbConn> = None;
     while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
+        let mut batch: Batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(change) => batch.push(change),
                 Err(_) => break,
             }
         }
         let connection = match conn.take() {
             Some(c) => Ok(c),
-            None => manager.connect(),
+            None => manager.connect().and_then(|mut c| {
+                // Checkpoints are the checkpointer's, not the writer's, to make.
+                c.batch_execute("PRAGMA wal_autocheckpoint = 0")
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(c)
+            }),
         };
         let mut connection = match connection {
             Ok(c) => c,
             Err(e) => {
                 let why = format!("no database connection: {e}");
                 tracing::error!(error = %why, "cannot write");
-                for job in batch {
-                    job(Err(&why))(None);
+                for change in batch {
+                    change.answer(Some(&why));
                 }
                 continue;
             }
         };
         commit(&mut connection, batch);
+        // Full already: a checkpoint is due anyway.
+        let _ = committed.try_send(());
         if !manager.has_broken(&mut connection) {
             conn = Some(connection);
         }
@@ -108,45 +163,70 @@ fn serve(manager: &ConnectionManager, queue: &mpsc::Receiver<Job>) {
 }
 
 /// Runs `batch` in one transaction and answers every request in it.
-fn commit(conn: &mut DbConn, batch: Vec<Job>) {
-    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
-    let mut panicked = false;
-    // Taken by the transaction once it has begun; still here if it could not begin.
-    let mut unstarted = Some(batch);
-    let committed = write(conn, |conn| {
-        for job in unstarted.take().into_iter().flatten() {
-            match catch_unwind(AssertUnwindSafe(|| job(Ok(conn)))) {
-                Ok(answer) => answers.push(answer),
-                Err(_) => {
-                    // The connection's transaction state is unknown after a panic:
-                    // roll everything back rather than commit half a change.
-                    panicked = true;
-                    return Err(Error::Corrupt("a change panicked".into()));
+fn commit(conn: &mut DbConn, mut batch: Batch) {
+    let whole = catch_unwind(AssertUnwindSafe(|| {
+        let (outcome, failed) = unguarded(|| {
+            write(conn, |conn| {
+                if batch.iter_mut().all(|change| change.run(conn)) {
+                    Ok(())
+                } else {
+                    Err(Error::Unwritten("a change in the batch failed".into()))
                 }
-            }
-        }
-        Ok(())
-    });
-    let failure = match committed {
-        Ok(()) => None,
-        Err(e) => {
-            tracing::error!(error = %e, changes = answers.len(), "a batch of changes failed");
-            Some(if panicked {
-                "another change in its batch failed".to_string()
-            } else {
-                e.to_string()
             })
+        });
+        match outcome {
+            // Something failed inside a change (the transaction has been rolled
+            // back): run the batch again, each change in a savepoint.
+            Ok(()) if failed => None,
+            Err(_) if failed => None,
+            Ok(()) => Some(Ok(())),
+            Err(e) => Some(Err(e)),
         }
+    }));
+    let committed = match whole {
+        Ok(Some(result)) => result,
+        Ok(None) => match catch_unwind(AssertUnwindSafe(|| {
+            write(conn, |conn| {
+                for change in batch.iter_mut() {
+                    change.run(conn);
+                }
+                Ok::<_, Error>(())
+            })
+        })) {
+            Ok(result) => result,
+            Err(_) => Err(Error::Unwritten("a change in its batch panicked".into())),
+        },
+        // The connection's transaction state is unknown after a panic: diesel's
+        // transaction manager marks it broken and it is not reused.
+        Err(_) => Err(Error::Unwritten("a change in its batch panicked".into())),
     };
-    for answer in answers {
-        answer(failure.as_deref());
+    let failure = committed.err().map(|e| {
+        tracing::error!(error = %e, changes = batch.len(), "a batch of changes failed");
+        e.to_string()
+    });
+    for change in batch {
+        change.answer(failure.as_deref());
     }
-    // The write lock could not be had (another process held it past the busy
-    // timeout): each change is answered without being run.
-    let why = failure
-        .as_deref()
-        .unwrap_or("the transaction did not begin");
-    for job in unstarted.into_iter().flatten() {
-        job(Err(why))(None);
+}
+
+/// The checkpointer: after commits, at most every `CHECKPOINT_EVERY`, copies the
+/// log into the database file without blocking the writer or readers (`PASSIVE`).
+fn checkpoint(manager: &ConnectionManager, committed: &mpsc::Receiver<()>) {
+    let mut conn: Option<DbConn> = None;
+    while committed.recv().is_ok() {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        let connection = match conn.take() {
+            Some(c) => Ok(c),
+            None => manager.connect(),
+        };
+        match connection {
+            Ok(mut c) => {
+                if let Err(error) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::warn!(%error, "checkpoint failed");
+                }
+                conn = Some(c);
+            }
+            Err(error) => tracing::warn!(%error, "no connection for a checkpoint"),
+        }
     }
 }

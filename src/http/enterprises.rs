@@ -136,32 +136,24 @@ pub async fn archive(
     let cascade = params.cascade()?;
     let archived = state
         .write(move |conn| {
-            // The archive and the entries of what went with it, all or nothing.
-            db::write(conn, |conn| {
-                let mut cascaded = Vec::new();
-                let archived = resource::change::<Enterprise>(
-                    conn,
-                    id,
-                    &actor,
-                    AuditAction::Archive,
-                    |conn| {
-                        let (archived, children) =
-                            enterprises::archive(conn, id, &if_match.0, cascade)?;
-                        cascaded = children;
-                        Ok(archived)
-                    },
-                )?;
-                // Each record archived with it has an entry of its own, naming why.
-                let at = archived.archived_at;
-                for (kind, child) in cascaded {
-                    let changes = json!({
-                        "archived_at": {"old": null, "new": at},
-                        "archived_with": {"old": null, "new": id},
-                    });
-                    access::record(conn, &actor, AuditAction::Archive, kind, &child, &changes)?;
-                }
-                Ok(archived)
-            })
+            let mut cascaded = Vec::new();
+            let archived =
+                resource::change::<Enterprise>(conn, id, &actor, AuditAction::Archive, |conn| {
+                    let (archived, children) =
+                        enterprises::archive(conn, id, &if_match.0, cascade)?;
+                    cascaded = children;
+                    Ok(archived)
+                })?;
+            // Each record archived with it has an entry of its own, naming why.
+            let at = archived.archived_at;
+            for (kind, child) in cascaded {
+                let changes = json!({
+                    "archived_at": {"old": null, "new": at},
+                    "archived_with": {"old": null, "new": id},
+                });
+                access::record(conn, &actor, AuditAction::Archive, kind, &child, &changes)?;
+            }
+            Ok(archived)
         })
         .await?;
     Ok(record(StatusCode::OK, archived.version, &archived))

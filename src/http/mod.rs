@@ -99,19 +99,20 @@ impl AppState {
         self.run(work).await
     }
 
-    /// Runs a change: on SQLite through the writer thread, committed with whatever
-    /// other changes are waiting (one sync of the log for all of them); on
-    /// PostgreSQL, which commits concurrent transactions side by side, like `run`.
-    /// `work` runs in a transaction (a savepoint of the batch's) either way only if
-    /// it opens one itself with `db::write`.
+    /// Runs a change in a transaction of its own, all or nothing: on SQLite through
+    /// the writer thread, as a savepoint of a batch committed with whatever other
+    /// changes are waiting (one sync of the log for all of them); on PostgreSQL,
+    /// which commits concurrent transactions side by side, on the blocking pool.
+    /// `work` may run twice on SQLite, when a change batched with it fails (see
+    /// `db::writer`); only the run that is committed counts.
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> db::Result<T> + Send + 'static,
+        F: Fn(&mut DbConn) -> db::Result<T> + Send + 'static,
     {
         match &self.writer {
             Some(writer) => writer.write(work).await.map_err(ApiError::from),
-            None => self.run(work).await,
+            None => self.run(move |conn| db::write(conn, work)).await,
         }
     }
 

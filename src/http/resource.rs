@@ -91,11 +91,9 @@ pub(crate) async fn create<R: Audited>(
     let fields = R::fields(&body.0)?;
     let created_record = state
         .write(move |conn| {
-            db::write(conn, |conn| {
-                let created = R::create(conn, new_id::<R>(), &fields, &actor)?;
-                audit(conn, &actor, AuditAction::Create, None, &created)?;
-                Ok(created)
-            })
+            let created = R::create(conn, new_id::<R>(), &fields, &actor)?;
+            audit(conn, &actor, AuditAction::Create, None, &created)?;
+            Ok(created)
         })
         .await?;
     Ok(created(

@@ -11,8 +11,8 @@ use serde_json::json;
 use super::error::ApiError;
 use super::extract::{parse_id, IfMatch, JsonBody};
 use super::{record, AppState};
+use crate::db::access;
 use crate::db::transitions::{self, Staged};
-use crate::db::{self, access};
 use crate::domain::access::{Actor, AuditAction};
 use crate::domain::transition::{History, Transition, TransitionRequest};
 
@@ -54,23 +54,21 @@ where
     let request = TransitionRequest::from_body(&body.0)?;
     let (transition, item) = state
         .write(move |conn| {
-            db::write(conn, |conn| {
-                let (transition, item) =
-                    transitions::record::<R>(conn, id, &if_match.0, &request, Some(&actor.name))?;
-                let changes = json!({
-                    "stage": {"old": transition.from_stage, "new": transition.to_stage},
-                    "stage_changed_at": {"old": null, "new": transition.occurred_at},
-                });
-                access::record(
-                    conn,
-                    &actor,
-                    AuditAction::Move,
-                    R::SUBJECT.into(),
-                    &id.to_string(),
-                    &changes,
-                )?;
-                Ok((transition, item))
-            })
+            let (transition, item) =
+                transitions::record::<R>(conn, id, &if_match.0, &request, Some(&actor.name))?;
+            let changes = json!({
+                "stage": {"old": transition.from_stage, "new": transition.to_stage},
+                "stage_changed_at": {"old": null, "new": transition.occurred_at},
+            });
+            access::record(
+                conn,
+                &actor,
+                AuditAction::Move,
+                R::SUBJECT.into(),
+                &id.to_string(),
+                &changes,
+            )?;
+            Ok((transition, item))
         })
         .await?;
     let version = item.version();
