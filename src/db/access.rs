@@ -376,14 +376,20 @@ pub fn audit_page(conn: &mut DbConn, filter: &AuditFilter) -> Result<Page<AuditE
     if let Some(action) = filter.action {
         query = query.filter(a::action.eq(action.as_str()));
     }
-    if let Some(from) = filter.from {
-        query = query.filter(a::at.ge(from.naive_utc()));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(a::at.lt(to.naive_utc()));
-    }
     let request = &filter.page;
     let after = after_time(request.after.as_ref())?;
+    let (from, to) = super::period_beside_cursor(
+        filter.from.map(|t| t.naive_utc()),
+        filter.to.map(|t| t.naive_utc()),
+        after.as_ref(),
+        request.sort.descending,
+    );
+    if let Some(from) = from {
+        query = query.filter(a::at.ge(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(a::at.lt(to));
+    }
     let query = keyset!(query, a::at, a::id, request.sort.descending, after);
     let rows: Vec<AuditRow> = query.limit(request.limit + 1).load(conn)?;
     request

@@ -124,7 +124,8 @@ impl ManageConnection for ConnectionManager {
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
-                     PRAGMA foreign_keys = ON;"
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA cache_size = -1024;"
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
@@ -410,6 +411,25 @@ macro_rules! keyset {
 }
 pub(crate) use keyset;
 
+/// The bounds a period filter (`from` inclusive, `to` exclusive) still needs beside a
+/// keyset page on the same column: an ascending page's cursor bounds the column from
+/// below at least as tightly as a `from` it is past, a descending page's from above
+/// as a `to` it is before. Dropping the looser bound matters: SQLite (built without
+/// STAT4) cannot tell which of two lower bounds is tighter and may start its index
+/// range at the period's start, reading everything up to a cursor deep in it.
+pub(crate) fn period_beside_cursor(
+    from: Option<chrono::NaiveDateTime>,
+    to: Option<chrono::NaiveDateTime>,
+    after: Option<&(chrono::NaiveDateTime, String)>,
+    descending: bool,
+) -> (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) {
+    match after {
+        Some((cursor, _)) if !descending && from.is_some_and(|f| *cursor >= f) => (None, to),
+        Some((cursor, _)) if descending && to.is_some_and(|t| *cursor < t) => (from, None),
+        _ => (from, to),
+    }
+}
+
 /// The cursor spelling of a timestamp sort value.
 pub(crate) fn cursor_time(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
@@ -532,6 +552,38 @@ mod tests {
         ))
         .get_result(conn)
         .expect("count")
+    }
+
+    #[test]
+    fn a_cursor_replaces_only_the_period_bound_it_implies() {
+        let at = |day: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 3, day)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .expect("a date")
+        };
+        let (from, to) = (Some(at(1)), Some(at(20)));
+        let cursor = |day| Some((at(day), "id".to_string()));
+        // Ascending, past `from`: the cursor bounds from below, `to` stays.
+        assert_eq!(
+            period_beside_cursor(from, to, cursor(5).as_ref(), false),
+            (None, to)
+        );
+        // Descending, before `to`: the cursor bounds from above, `from` stays.
+        assert_eq!(
+            period_beside_cursor(from, to, cursor(5).as_ref(), true),
+            (from, None)
+        );
+        // A cursor outside the period (edited by hand) implies nothing: both stay.
+        assert_eq!(
+            period_beside_cursor(from, to, cursor(25).as_ref(), true),
+            (from, to)
+        );
+        assert_eq!(
+            period_beside_cursor(Some(at(10)), to, cursor(5).as_ref(), false),
+            (Some(at(10)), to)
+        );
+        // No cursor: the first page keeps its period.
+        assert_eq!(period_beside_cursor(from, to, None, false), (from, to));
     }
 
     #[test]

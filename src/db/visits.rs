@@ -172,11 +172,26 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
             ),
         );
     }
-    if let Some(from) = filter.from {
-        query = query.filter(v::starts_at.ge(from.naive_utc()));
+    let page = &filter.page;
+    let after = super::after_time(page.after.as_ref())?;
+    let (from, to) = if page.sort.key == VisitSort::StartsAt {
+        super::period_beside_cursor(
+            filter.from.map(|t| t.naive_utc()),
+            filter.to.map(|t| t.naive_utc()),
+            after.as_ref(),
+            page.sort.descending,
+        )
+    } else {
+        (
+            filter.from.map(|t| t.naive_utc()),
+            filter.to.map(|t| t.naive_utc()),
+        )
+    };
+    if let Some(from) = from {
+        query = query.filter(v::starts_at.ge(from));
     }
-    if let Some(to) = filter.to {
-        query = query.filter(v::starts_at.lt(to.naive_utc()));
+    if let Some(to) = to {
+        query = query.filter(v::starts_at.lt(to));
     }
     if let Some(direction) = filter.direction {
         query = query.filter(v::direction.eq(direction.as_str()));
@@ -187,9 +202,7 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
     if let Some(q) = &filter.q {
         query = query.filter(v::search_text.like(super::contains_pattern(q)).escape('\\'));
     }
-    let page = &filter.page;
     let descending = page.sort.descending;
-    let after = super::after_time(page.after.as_ref())?;
     let query = match page.sort.key {
         VisitSort::StartsAt => keyset!(query, v::starts_at, v::id, descending, after),
         VisitSort::CreatedAt => keyset!(query, v::created_at, v::id, descending, after),
