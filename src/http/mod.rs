@@ -50,6 +50,8 @@ pub struct AppState {
     pub slot_timeout: std::time::Duration,
     /// Tokens found usable a moment ago.
     pub tokens: auth::TokenCache,
+    /// Which database the pool connects to.
+    pub backend: db::Backend,
     /// On SQLite, the thread through which every change is committed in batches.
     writer: Option<db::writer::Writer>,
 }
@@ -74,6 +76,7 @@ impl AppState {
             slots: std::sync::Arc::new(tokio::sync::Semaphore::new(slots)),
             slot_timeout,
             tokens: Default::default(),
+            backend: database.backend,
             writer,
         })
     }
@@ -89,7 +92,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> db::Result<T> + Send + 'static,
     {
-        if self.writer.is_some() {
+        if self.backend == db::Backend::Sqlite {
             if let Ok(_slot) = self.slots.clone().try_acquire_owned() {
                 if let Some(mut conn) = self.pool.try_get() {
                     return work(&mut conn).map_err(ApiError::from);
@@ -99,12 +102,12 @@ impl AppState {
         self.run(work).await
     }
 
-    /// Runs a change in a transaction of its own, all or nothing: on SQLite through
-    /// the writer thread, as a savepoint of a batch committed with whatever other
-    /// changes are waiting (one sync of the log for all of them); on PostgreSQL,
-    /// which commits concurrent transactions side by side, on the blocking pool.
-    /// `work` may run twice on SQLite, when a change batched with it fails (see
-    /// `db::writer`); only the run that is committed counts.
+    /// Runs a change, all or nothing: on SQLite through the writer thread, in a
+    /// batch committed with whatever other changes are waiting (one sync of the log
+    /// for all of them); on PostgreSQL, which commits concurrent transactions side
+    /// by side, in a transaction of its own on the blocking pool. `work` may run
+    /// twice on SQLite, when a change batched with it fails (see `db::writer`); only
+    /// the run that is committed counts.
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
