@@ -240,7 +240,12 @@ pub(crate) fn unguarded<T>(f: impl FnOnce() -> T) -> (T, bool) {
     let _restore = Restore;
     UNGUARDED.set(Guard::Trusting);
     let result = f();
-    (result, UNGUARDED.get() == Guard::Failed)
+    (result, unguarded_failed())
+}
+
+/// Whether a nested `write` has failed so far in the current `unguarded` run.
+pub(crate) fn unguarded_failed() -> bool {
+    UNGUARDED.get() == Guard::Failed
 }
 
 fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, QueryError> {

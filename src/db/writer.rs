@@ -27,7 +27,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::ManageConnection;
 
-use super::{unguarded, write, ConnectionManager, DbConn, Error, Result};
+use super::{unguarded, unguarded_failed, write, ConnectionManager, DbConn, Error, Result};
 
 /// Most changes committed together; more wait for the next commit.
 const MAX_BATCH: usize = 64;
@@ -168,21 +168,18 @@ fn commit(conn: &mut DbConn, mut batch: Batch) {
     let whole = catch_unwind(AssertUnwindSafe(|| {
         let (outcome, failed) = unguarded(|| {
             write(conn, |conn| {
-                if batch.iter_mut().all(|change| change.run(conn)) {
+                // A failure a change caught and went on from counts too: what it
+                // left half done must not be committed.
+                if batch.iter_mut().all(|change| change.run(conn)) && !unguarded_failed() {
                     Ok(())
                 } else {
                     Err(Error::Unwritten("a change in the batch failed".into()))
                 }
             })
         });
-        match outcome {
-            // Something failed inside a change (the transaction has been rolled
-            // back): run the batch again, each change in a savepoint.
-            Ok(()) if failed => None,
-            Err(_) if failed => None,
-            Ok(()) => Some(Ok(())),
-            Err(e) => Some(Err(e)),
-        }
+        // Something failed inside a change and the transaction has been rolled
+        // back: run the batch again, each change in a savepoint.
+        (!failed).then_some(outcome)
     }));
     let committed = match whole {
         Ok(Some(result)) => result,
@@ -229,5 +226,71 @@ fn checkpoint(manager: &ConnectionManager, committed: &mpsc::Receiver<()>) {
             }
             Err(error) => tracing::warn!(%error, "no connection for a checkpoint"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+    use super::*;
+
+    fn insert(conn: &mut DbConn, x: i32) -> Result<()> {
+        diesel::sql_query("INSERT INTO t VALUES (?)")
+            .bind::<diesel::sql_types::Integer, _>(x)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    fn pending<F>(work: F) -> (Box<dyn Change>, tokio::sync::oneshot::Receiver<Result<()>>)
+    where
+        F: Fn(&mut DbConn) -> Result<()> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let change = Box::new(Pending {
+            work,
+            outcome: None,
+            reply,
+        });
+        (change, answer)
+    }
+
+    #[test]
+    fn a_failure_caught_inside_a_change_is_committed_once() {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").expect("SQLite"));
+        conn.batch_execute("CREATE TABLE t (x INTEGER UNIQUE)")
+            .expect("table");
+        // The second insert fails; the change catches it and goes on.
+        let (caught, caught_answer) = pending(|conn| {
+            insert(conn, 1)?;
+            let _ = write(conn, |conn| insert(conn, 1));
+            insert(conn, 2)
+        });
+        let (plain, plain_answer) = pending(|conn| insert(conn, 3));
+        commit(&mut conn, vec![caught, plain]);
+        let (refused, refused_answer) = pending(|conn| insert(conn, 2));
+        let (later, later_answer) = pending(|conn| insert(conn, 4));
+        commit(&mut conn, vec![refused, later]);
+        let rows: Vec<i32> = diesel::sql_query("SELECT x FROM t ORDER BY x")
+            .load::<Row>(&mut conn)
+            .expect("rows")
+            .into_iter()
+            .map(|r| r.x)
+            .collect();
+        assert_eq!(
+            rows,
+            [1, 2, 3, 4],
+            "each change's rows once, the refused one's none"
+        );
+        assert!(caught_answer.blocking_recv().expect("answered").is_ok());
+        assert!(plain_answer.blocking_recv().expect("answered").is_ok());
+        assert!(refused_answer.blocking_recv().expect("answered").is_err());
+        assert!(later_answer.blocking_recv().expect("answered").is_ok());
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        x: i32,
     }
 }
