@@ -174,18 +174,14 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
     }
     let page = &filter.page;
     let after = super::after_time(page.after.as_ref())?;
+    let (from, to) = (
+        filter.from.map(|t| t.naive_utc()),
+        filter.to.map(|t| t.naive_utc()),
+    );
     let (from, to) = if page.sort.key == VisitSort::StartsAt {
-        super::period_beside_cursor(
-            filter.from.map(|t| t.naive_utc()),
-            filter.to.map(|t| t.naive_utc()),
-            after.as_ref(),
-            page.sort.descending,
-        )
+        super::period_beside_cursor(from, to, after.as_ref(), page.sort.descending)
     } else {
-        (
-            filter.from.map(|t| t.naive_utc()),
-            filter.to.map(|t| t.naive_utc()),
-        )
+        (from, to)
     };
     if let Some(from) = from {
         query = query.filter(v::starts_at.ge(from));

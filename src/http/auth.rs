@@ -52,17 +52,16 @@ async fn caller(needed: Role, req: &ServiceRequest) -> Result<Actor, ApiError> {
     let token = match state.tokens.recall(&presented) {
         Some(token) => token,
         None => {
-            let (token, presented) = state
-                .run(move |conn| {
-                    access::authenticate(conn, &presented).map(|found| (found, presented))
-                })
-                .await?;
-            let token = token.map_err(|refusal| {
-                ApiError::Unauthorized(match refusal {
-                    Refusal::Unknown => "the token is not valid".into(),
-                    Refusal::Unusable(reason) => reason.into(),
-                })
-            })?;
+            let checked = presented.clone();
+            let token = state
+                .run(move |conn| access::authenticate(conn, &checked))
+                .await?
+                .map_err(|refusal| {
+                    ApiError::Unauthorized(match refusal {
+                        Refusal::Unknown => "the token is not valid".into(),
+                        Refusal::Unusable(reason) => reason.into(),
+                    })
+                })?;
             state.tokens.remember(&presented, &token);
             token
         }
