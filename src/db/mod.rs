@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod enterprises;
 pub mod internship_bases;
 pub(crate) mod lifecycle;
+mod one_of;
 pub mod order_classes;
 pub mod participants;
 mod references;

@@ -5,6 +5,7 @@ use diesel::dsl::{count, count_star, max, min};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamp};
 
+use super::one_of::one_of;
 use super::schema::{
     agreements, enterprises, internship_bases, order_classes, visit_enterprises, visits,
 };
@@ -252,7 +253,7 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
     let last_visits: std::collections::HashMap<String, Option<NaiveDateTime>> =
         ve::visit_enterprises
             .inner_join(v::visits.on(v::id.eq(ve::visit_id)))
-            .filter(ve::enterprise_id.eq_any(&page_enterprises))
+            .filter(one_of(ve::enterprise_id, &page_enterprises))
             .filter(ve::starts_at.le(now))
             .filter(v::archived_at.is_null())
             .group_by(ve::enterprise_id)

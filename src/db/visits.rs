@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::lifecycle::{self, archivable};
+use super::one_of::one_of;
 use super::schema::{
     enterprises, internship_bases, order_classes, participants, visit_enterprises,
     visit_internship_bases, visit_order_classes, visit_participants, visits,
@@ -142,12 +143,14 @@ fn read(conn: &mut DbConn, id: VisitId, wanted: Wanted) -> Result<Visit> {
 
 pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
     use visits::dsl as v;
+    // Declared before the query, which borrows it.
+    let mut ids = Vec::new();
     let mut query = v::visits.select(VisitRow::as_select()).into_boxed();
     if !filter.include_archived {
         query = query.filter(v::archived_at.is_null());
     }
     if let Some(enterprise) = filter.enterprise_id {
-        let mut ids = vec![enterprise.to_string()];
+        ids.push(enterprise.to_string());
         if filter.include_members {
             let members: Vec<String> = enterprises::table
                 .filter(enterprises::parent_id.eq(enterprise.to_string()))
@@ -158,7 +161,7 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
         query = query.filter(
             v::id.eq_any(
                 visit_enterprises::table
-                    .filter(visit_enterprises::enterprise_id.eq_any(ids))
+                    .filter(one_of(visit_enterprises::enterprise_id, &ids))
                     .select(visit_enterprises::visit_id),
             ),
         );
@@ -273,6 +276,25 @@ pub fn restore(conn: &mut DbConn, id: VisitId, if_match: &Precondition) -> Resul
     lifecycle::restore(conn, id, if_match, |_, _| Ok(()))
 }
 
+/// Inserts the rows of `links` into `table`. On PostgreSQL in one statement, one
+/// round trip; on SQLite one row at a time, each through a cached statement: a
+/// multi-row insert is prepared anew for every call, which costs SQLite more than
+/// the calls it saves. (MultiConnection has no multi-row insert of its own.)
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $links:expr) => {
+        match &mut *$conn {
+            DbConn::Pg(c) if !$links.is_empty() => {
+                diesel::insert_into($table).values(&$links).execute(c)?;
+            }
+            conn => {
+                for link in &$links {
+                    diesel::insert_into($table).values(link).execute(conn)?;
+                }
+            }
+        }
+    };
+}
+
 fn insert_links(conn: &mut DbConn, id: VisitId, fields: &VisitFields) -> Result<()> {
     let visit_id = id.to_string();
     let starts_at = fields.starts_at.naive_utc();
@@ -285,12 +307,7 @@ fn insert_links(conn: &mut DbConn, id: VisitId, fields: &VisitFields) -> Result<
             starts_at,
         })
         .collect();
-    // MultiConnection offers no portable multi-row insert; a visit has few links.
-    for link in &enterprises {
-        diesel::insert_into(visit_enterprises::table)
-            .values(link)
-            .execute(conn)?;
-    }
+    insert_rows!(conn, visit_enterprises::table, enterprises);
     let people: Vec<ParticipantLink> = fields
         .participants
         .iter()
@@ -301,11 +318,7 @@ fn insert_links(conn: &mut DbConn, id: VisitId, fields: &VisitFields) -> Result<
             starts_at,
         })
         .collect();
-    for link in &people {
-        diesel::insert_into(visit_participants::table)
-            .values(link)
-            .execute(conn)?;
-    }
+    insert_rows!(conn, visit_participants::table, people);
     let classes: Vec<OrderClassLink> = fields
         .order_class_ids
         .iter()
@@ -314,11 +327,7 @@ fn insert_links(conn: &mut DbConn, id: VisitId, fields: &VisitFields) -> Result<
             order_class_id: o.to_string(),
         })
         .collect();
-    for link in &classes {
-        diesel::insert_into(visit_order_classes::table)
-            .values(link)
-            .execute(conn)?;
-    }
+    insert_rows!(conn, visit_order_classes::table, classes);
     let bases: Vec<InternshipBaseLink> = fields
         .internship_base_ids
         .iter()
@@ -327,11 +336,7 @@ fn insert_links(conn: &mut DbConn, id: VisitId, fields: &VisitFields) -> Result<
             internship_base_id: b.to_string(),
         })
         .collect();
-    for link in &bases {
-        diesel::insert_into(visit_internship_bases::table)
-            .values(link)
-            .execute(conn)?;
-    }
+    insert_rows!(conn, visit_internship_bases::table, bases);
     Ok(())
 }
 
@@ -361,18 +366,27 @@ fn link_facts(conn: &mut DbConn, fields: &VisitFields) -> Result<LinkFacts> {
     let mut found: Vec<(String, Option<NaiveDateTime>, Option<String>)> = Vec::new();
     let mut members: Vec<String> = Vec::new();
     if !enterprise_ids.is_empty() {
-        found = enterprises::table
-            .filter(enterprises::id.eq_any(&enterprise_ids))
+        // The enterprises named and their members, in one query.
+        let related: Vec<(String, Option<NaiveDateTime>, Option<String>)> = enterprises::table
+            .filter(
+                one_of(enterprises::id, &enterprise_ids)
+                    .or(one_of(enterprises::parent_id, &enterprise_ids)),
+            )
             .select((
                 enterprises::id,
                 enterprises::archived_at,
                 enterprises::parent_id,
             ))
             .load(conn)?;
-        members = enterprises::table
-            .filter(enterprises::parent_id.eq_any(&enterprise_ids))
-            .select(enterprises::id)
-            .load(conn)?;
+        for enterprise in related {
+            let (id, _, parent) = &enterprise;
+            if parent.as_ref().is_some_and(|p| enterprise_ids.contains(p)) {
+                members.push(id.clone());
+            }
+            if enterprise_ids.contains(id) {
+                found.push(enterprise);
+            }
+        }
     }
     let participant_ids: Vec<String> = fields
         .participants
@@ -382,7 +396,7 @@ fn link_facts(conn: &mut DbConn, fields: &VisitFields) -> Result<LinkFacts> {
     let mut people: Vec<(String, Option<NaiveDateTime>, String, Option<String>)> = Vec::new();
     if !participant_ids.is_empty() {
         people = participants::table
-            .filter(participants::id.eq_any(&participant_ids))
+            .filter(one_of(participants::id, &participant_ids))
             .select((
                 participants::id,
                 participants::archived_at,
@@ -399,7 +413,7 @@ fn link_facts(conn: &mut DbConn, fields: &VisitFields) -> Result<LinkFacts> {
     let mut classes: Vec<(String, Option<NaiveDateTime>, String)> = Vec::new();
     if !class_ids.is_empty() {
         classes = order_classes::table
-            .filter(order_classes::id.eq_any(&class_ids))
+            .filter(one_of(order_classes::id, &class_ids))
             .select((
                 order_classes::id,
                 order_classes::archived_at,
@@ -415,7 +429,7 @@ fn link_facts(conn: &mut DbConn, fields: &VisitFields) -> Result<LinkFacts> {
     let mut bases: Vec<(String, Option<NaiveDateTime>, String)> = Vec::new();
     if !base_ids.is_empty() {
         bases = internship_bases::table
-            .filter(internship_bases::id.eq_any(&base_ids))
+            .filter(one_of(internship_bases::id, &base_ids))
             .select((
                 internship_bases::id,
                 internship_bases::archived_at,
@@ -526,7 +540,7 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
     } else {
         visit_enterprises::table
             .inner_join(enterprises::table)
-            .filter(visit_enterprises::visit_id.eq_any(&ids))
+            .filter(one_of(visit_enterprises::visit_id, &ids))
             .order((enterprises::name_key, enterprises::id))
             .select((
                 visit_enterprises::visit_id,
@@ -567,7 +581,7 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
     } else {
         visit_participants::table
             .inner_join(participants::table)
-            .filter(visit_participants::visit_id.eq_any(&ids))
+            .filter(one_of(visit_participants::visit_id, &ids))
             .order((participants::name_key, participants::id))
             .select((
                 visit_participants::visit_id,
@@ -618,7 +632,7 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
     } else {
         visit_order_classes::table
             .inner_join(order_classes::table)
-            .filter(visit_order_classes::visit_id.eq_any(&ids))
+            .filter(one_of(visit_order_classes::visit_id, &ids))
             .order((order_classes::name_key, order_classes::id))
             .select((
                 visit_order_classes::visit_id,
@@ -651,7 +665,7 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
     } else {
         visit_internship_bases::table
             .inner_join(internship_bases::table)
-            .filter(visit_internship_bases::visit_id.eq_any(&ids))
+            .filter(one_of(visit_internship_bases::visit_id, &ids))
             .order((internship_bases::name_key, internship_bases::id))
             .select((
                 visit_internship_bases::visit_id,
