@@ -168,26 +168,20 @@ pub fn write<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E
 where
     E: From<QueryError>,
 {
-    if let DbConn::Sqlite(c) = conn {
-        if UNGUARDED.get() != Guard::Savepoints && in_transaction(c)? {
-            // Inside a batch run without savepoints (see `writer`): a failure here
-            // sends the whole batch back to be run again with them.
-            let result = f(conn);
-            if result.is_err() {
-                UNGUARDED.set(Guard::Failed);
-            }
-            return result;
+    let nested = in_transaction(conn)?;
+    if nested && UNGUARDED.get() != Guard::Savepoints {
+        // Inside a change run without savepoints (see `unguarded`): a failure here
+        // sends the whole change back to be run again with them.
+        let result = f(conn);
+        if result.is_err() {
+            UNGUARDED.set(Guard::Failed);
         }
+        return result;
     }
     match conn {
-        DbConn::Sqlite(c) => {
-            if in_transaction(c)? {
-                // Nested inside another write (a change and its audit entry): a savepoint.
-                AnsiTransactionManager::begin_transaction(c)?
-            } else {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-            }
-        }
+        // Nested inside another write (a change and its audit entry): a savepoint.
+        DbConn::Sqlite(c) if nested => AnsiTransactionManager::begin_transaction(c)?,
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match f(conn) {
@@ -228,9 +222,34 @@ thread_local! {
     static UNGUARDED: std::cell::Cell<Guard> = const { std::cell::Cell::new(Guard::Savepoints) };
 }
 
+/// Runs `work` as one transaction: first with the `write`s nested in it making no
+/// savepoints, which on PostgreSQL are two round trips each; when one of those
+/// failed (even if `work` caught the failure and went on), the transaction is
+/// rolled back and `work` runs again with savepoints, so that what a caught
+/// failure left half done is undone alone. Only the committed run counts.
+pub fn write_once<T>(conn: &mut DbConn, work: impl Fn(&mut DbConn) -> Result<T>) -> Result<T> {
+    let (outcome, failed) = unguarded(|| {
+        write(conn, |conn| {
+            let value = work(conn)?;
+            if unguarded_failed() {
+                // Not to be committed: the second run below decides.
+                return Err(Error::Unwritten("a nested change failed".into()));
+            }
+            Ok(value)
+        })
+    });
+    // A connection whose rollback failed (it was lost mid-change) is not run on
+    // again: its first error says what happened.
+    if failed && in_transaction(conn).is_ok() {
+        write(conn, work)
+    } else {
+        outcome
+    }
+}
+
 /// Runs `f` with nested `write`s on this thread making no savepoints; returns its
 /// result and whether any nested `write` failed (whether or not `f` went on after
-/// it), in which case the caller must roll back everything `f` wrote. SQLite only.
+/// it), in which case the caller must roll back everything `f` wrote.
 pub(crate) fn unguarded<T>(f: impl FnOnce() -> T) -> (T, bool) {
     struct Restore;
     impl Drop for Restore {
@@ -249,10 +268,13 @@ pub(crate) fn unguarded_failed() -> bool {
     UNGUARDED.get() == Guard::Failed
 }
 
-fn in_transaction(conn: &mut SqliteConnection) -> Result<bool, QueryError> {
-    Ok(AnsiTransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()?
-        .is_some())
+fn in_transaction(conn: &mut DbConn) -> Result<bool, QueryError> {
+    let depth = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+        DbConn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+    }
+    .transaction_depth()?;
+    Ok(depth.is_some())
 }
 
 /// Takes a transaction-scoped lock that serialises one kind of change across

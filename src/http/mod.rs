@@ -105,9 +105,10 @@ impl AppState {
     /// Runs a change, all or nothing: on SQLite through the writer thread, in a
     /// batch committed with whatever other changes are waiting (one sync of the log
     /// for all of them); on PostgreSQL, which commits concurrent transactions side
-    /// by side, in a transaction of its own on the blocking pool. `work` may run
-    /// twice on SQLite, when a change batched with it fails (see `db::writer`); only
-    /// the run that is committed counts.
+    /// by side, in a transaction of its own on the blocking pool. Either way the
+    /// writes nested in `work` first run without savepoints, so `work` may run
+    /// twice: when a change batched with it fails, or a nested write fails (see
+    /// `db::write_once`); only the run that is committed counts.
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -115,7 +116,7 @@ impl AppState {
     {
         match &self.writer {
             Some(writer) => writer.write(work).await.map_err(ApiError::from),
-            None => self.run(move |conn| db::write(conn, work)).await,
+            None => self.run(move |conn| db::write_once(conn, work)).await,
         }
     }
 
