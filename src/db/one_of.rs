@@ -11,9 +11,13 @@ use diesel::QueryResult;
 /// `column IN (?, ?, …)` for the ids in `ids`; nothing matches an empty list.
 ///
 /// Unlike diesel's `eq_any`, the statement may be kept in the connection's
-/// statement cache, one per length of list, under its text. diesel marks an
-/// `eq_any` statement uncacheable on SQLite, so that every visit written or read
-/// back prepared its link queries anew, which cost more than running them.
+/// statement cache under its text. diesel marks an `eq_any` statement uncacheable
+/// on SQLite, so that every visit written or read back prepared its link queries
+/// anew, which cost more than running them. The list is padded to the next power
+/// of two with its last id (the same rows match), so that a query has a few texts
+/// in the cache, not one per length of list: the last pages of enterprises' visits
+/// come in every length up to the page's, and each cached statement holds memory
+/// on every pooled connection.
 pub fn one_of<C, S>(column: C, ids: &[S]) -> OneOf<'_, C, S> {
     OneOf { column, ids }
 }
@@ -67,13 +71,14 @@ where
     S: ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        if self.ids.is_empty() {
+        let Some(last) = self.ids.last() else {
             out.push_sql("1=0");
             return Ok(());
-        }
+        };
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (");
-        for (i, id) in self.ids.iter().enumerate() {
+        let padding = std::iter::repeat(last).take(padded_len(self.ids.len()) - self.ids.len());
+        for (i, id) in self.ids.iter().chain(padding).enumerate() {
             if i > 0 {
                 out.push_sql(", ");
             }
@@ -82,6 +87,11 @@ where
         out.push_sql(")");
         Ok(())
     }
+}
+
+/// The number of binds for a list of `len` ids: the next power of two.
+fn padded_len(len: usize) -> usize {
+    len.checked_next_power_of_two().unwrap_or(len)
 }
 
 #[cfg(test)]
@@ -101,6 +111,12 @@ mod tests {
 
     fn ids(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn lists_are_padded_to_powers_of_two() {
+        let lens: Vec<usize> = [1, 2, 3, 4, 5, 33, 50, 64].map(super::padded_len).to_vec();
+        assert_eq!(lens, [1, 2, 4, 4, 8, 64, 64, 64]);
     }
 
     #[test]
@@ -127,6 +143,11 @@ mod tests {
         );
         assert_eq!(find(&mut conn, &ids(&["d"])), ids(&["d"]));
         assert!(find(&mut conn, &[]).is_empty());
+        // Three ids bind four, the last twice: the same rows.
+        assert_eq!(
+            find(&mut conn, &ids(&["c", "a", "b"])),
+            ids(&["a", "b", "c"])
+        );
         let children: Vec<String> = things::table
             .filter(one_of(things::parent, &ids(&["a"])))
             .order(things::id)
