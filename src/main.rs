@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => {
             liaison::startup::limit_malloc_arenas();
+            liaison::startup::return_freed_memory();
             liaison::startup::configure_sqlite();
             serve(args.settings())
         }
