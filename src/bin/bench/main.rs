@@ -59,11 +59,13 @@ struct Args {
     only: Vec<Op>,
 
     /// PostgreSQL server for `--backend postgres`; the bench uses (and creates) the
-    /// database `liaison_bench_<enterprises>` there.
+    /// database `liaison_bench_<enterprises>` there. The default asks for no TLS:
+    /// libpq's own default (`prefer`) encrypts even on loopback, where it only
+    /// costs (a third of get by id's throughput, in docs/PERFORMANCE.md).
     #[arg(
         long,
         env = "LIAISON_BENCH_POSTGRES",
-        default_value = "postgres://postgres@127.0.0.1:5432"
+        default_value = "postgres://postgres@127.0.0.1:5432/?sslmode=disable"
     )]
     postgres: String,
 }

@@ -90,13 +90,13 @@ pub fn dataset(
             Ok(copy.display().to_string())
         }
         super::Backend::Postgres => {
-            let server = postgres.trim_end_matches('/');
             let name = format!("liaison_bench_{enterprises}");
-            let mut admin = PgConnection::establish(&format!("{server}/postgres"))?;
+            let at = |database: &str| database_url(postgres, database);
+            let mut admin = PgConnection::establish(&at("postgres")?)?;
             match pg_comment(&mut admin, &name)? {
                 Some(Some(comment)) if comment == SEEDED => {
-                    println!("reusing {server}/{name}");
-                    migrate(liaison, &format!("{server}/{name}"))?;
+                    println!("reusing {}", at(&name)?);
+                    migrate(liaison, &at(&name)?)?;
                 }
                 existing => {
                     if existing.is_some() {
@@ -104,7 +104,7 @@ pub fn dataset(
                             .execute(&mut admin)?;
                     }
                     diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin)?;
-                    seed(liaison, &format!("{server}/{name}"), enterprises)?;
+                    seed(liaison, &at(&name)?, enterprises)?;
                     diesel::sql_query(format!("COMMENT ON DATABASE \"{name}\" IS '{SEEDED}'"))
                         .execute(&mut admin)?;
                 }
@@ -113,9 +113,16 @@ pub fn dataset(
             diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{copy}\"")).execute(&mut admin)?;
             diesel::sql_query(format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{name}\""))
                 .execute(&mut admin)?;
-            Ok(format!("{server}/{copy}"))
+            at(&copy)
         }
     }
+}
+
+/// The URL of `database` on the PostgreSQL `server`, its query (`sslmode`…) kept.
+fn database_url(server: &str, database: &str) -> Result<String, Error> {
+    let mut url = url::Url::parse(server)?;
+    url.set_path(database);
+    Ok(url.to_string())
 }
 
 /// Removes a SQLite database and its WAL files, if there.
