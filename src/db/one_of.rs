@@ -77,7 +77,7 @@ where
         };
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (");
-        let padding = std::iter::repeat(last).take(padded_len(self.ids.len()) - self.ids.len());
+        let padding = std::iter::repeat_n(last, padded_len(self.ids.len()) - self.ids.len());
         for (i, id) in self.ids.iter().chain(padding).enumerate() {
             if i > 0 {
                 out.push_sql(", ");
