@@ -18,14 +18,23 @@
 //! therefore closures that can run twice; only the run that is committed counts.
 //!
 //! Checkpoints (copying the log back into the database file) are left to a thread of
-//! their own, off the writer's path.
+//! their own, off the writer's path. A `PASSIVE` checkpoint never waits, but neither
+//! does it start the log over: SQLite does that when a writer begins after a
+//! checkpoint copied the whole log and no reader is in it, which under steady writes
+//! is never. The log grew by gigabytes in a minute of the benchmark, on disk and in
+//! the index of it that every connection maps. So when the checkpointer finds the
+//! log past `RESTART_AFTER_FRAMES`, the writer, between two batches, copies the rest
+//! and starts the log over (`RESTART`), waiting at most `RESTART_WAIT` for readers
+//! still in it; the log's file is then cut back to `LOG_SIZE_LIMIT`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::ManageConnection;
+use diesel::RunQueryDsl;
 
 use super::{unguarded, unguarded_failed, write, ConnectionManager, DbConn, Error, Result};
 
@@ -34,6 +43,21 @@ const MAX_BATCH: usize = 64;
 
 /// Least time between two checkpoints: the log grows by at most this much writing.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Frames in the log past which the writer starts it over: 128 MiB of 4 KiB pages,
+/// a second or two of writing flat out. Each restart holds writes while it copies
+/// the last frames and syncs; the index every connection maps stays under 1 MiB.
+const RESTART_AFTER_FRAMES: i64 = 32768;
+
+/// Longest the writer waits for readers to leave the log it starts over.
+const RESTART_WAIT: Duration = Duration::from_millis(100);
+
+/// Least time between two attempts to start the log over: a long reader (an
+/// export) makes each attempt wait its `RESTART_WAIT` and fail.
+const RESTART_RETRY: Duration = Duration::from_secs(1);
+
+/// Bytes the log's file is cut back to when it starts over.
+const LOG_SIZE_LIMIT: u64 = 128 << 20;
 
 /// A change waiting in a batch.
 trait Change: Send {
@@ -86,13 +110,15 @@ impl Writer {
     pub fn start(manager: ConnectionManager) -> std::io::Result<Writer> {
         let (changes, queue) = mpsc::channel::<Box<dyn Change>>();
         let (committed, checkpoints) = mpsc::sync_channel::<()>(1);
+        let long_log = Arc::new(AtomicBool::new(false));
         let checkpointer = manager.clone();
+        let found_long = long_log.clone();
         std::thread::Builder::new()
             .name("liaison-checkpoint".into())
-            .spawn(move || checkpoint(&checkpointer, &checkpoints))?;
+            .spawn(move || checkpoint(&checkpointer, &checkpoints, &found_long))?;
         std::thread::Builder::new()
             .name("liaison-writer".into())
-            .spawn(move || serve(&manager, &queue, &committed))?;
+            .spawn(move || serve(&manager, &queue, &committed, &long_log))?;
         Ok(Writer { changes })
     }
 
@@ -123,8 +149,10 @@ fn serve(
     manager: &ConnectionManager,
     queue: &mpsc::Receiver<Box<dyn Change>>,
     committed: &mpsc::SyncSender<()>,
+    long_log: &AtomicBool,
 ) {
     let mut conn: Option<DbConn> = None;
+    let mut last_restart: Option<Instant> = None;
     while let Ok(first) = queue.recv() {
         let mut batch: Batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -138,8 +166,11 @@ fn serve(
             None => manager.connect().and_then(|mut c| {
                 // Checkpoints are the checkpointer's, not the writer's, to make. The
                 // writer keeps SQLite's default 2 MiB of pages, twice a reader's.
-                c.batch_execute("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -2000;")
-                    .map_err(diesel::r2d2::Error::QueryError)?;
+                c.batch_execute(&format!(
+                    "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -2000;
+                     PRAGMA journal_size_limit = {LOG_SIZE_LIMIT};"
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(c)
             }),
         };
@@ -157,6 +188,16 @@ fn serve(
         commit(&mut connection, batch);
         // Full already: a checkpoint is due anyway.
         let _ = committed.try_send(());
+        if long_log.load(Ordering::Relaxed)
+            && last_restart.is_none_or(|at| at.elapsed() >= RESTART_RETRY)
+        {
+            last_restart = Some(Instant::now());
+            match restart_log(&mut connection) {
+                Ok(true) => long_log.store(false, Ordering::Relaxed),
+                Ok(false) => tracing::debug!("readers kept the log from starting over"),
+                Err(error) => tracing::warn!(%error, "cannot start the log over"),
+            }
+        }
         if !manager.has_broken(&mut connection) {
             conn = Some(connection);
         }
@@ -207,9 +248,38 @@ fn commit(conn: &mut DbConn, mut batch: Batch) {
     }
 }
 
+/// A row of `PRAGMA wal_checkpoint`.
+#[derive(diesel::QueryableByName)]
+struct CheckpointRow {
+    /// 1 when the checkpoint could not finish (a lock, or readers it waited for).
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+    /// Frames in the log.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    log: i64,
+}
+
+/// Copies what is left of the log into the database file and starts the log over,
+/// waiting at most `RESTART_WAIT` for readers still in it; false when they stayed.
+/// Writes wait meanwhile: run it on the writer's connection, between batches.
+fn restart_log(conn: &mut DbConn) -> diesel::QueryResult<bool> {
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {};",
+        RESTART_WAIT.as_millis()
+    ))?;
+    let restarted = diesel::sql_query("PRAGMA wal_checkpoint(RESTART)").get_result(conn);
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {};",
+        super::SQLITE_BUSY_TIMEOUT_MS
+    ))?;
+    let restarted: CheckpointRow = restarted?;
+    Ok(restarted.busy == 0)
+}
+
 /// The checkpointer: after commits, at most every `CHECKPOINT_EVERY`, copies the
-/// log into the database file without blocking the writer or readers (`PASSIVE`).
-fn checkpoint(manager: &ConnectionManager, committed: &mpsc::Receiver<()>) {
+/// log into the database file without blocking the writer or readers (`PASSIVE`),
+/// and tells the writer when the log has grown long enough to start over.
+fn checkpoint(manager: &ConnectionManager, committed: &mpsc::Receiver<()>, long_log: &AtomicBool) {
     let mut conn: Option<DbConn> = None;
     while committed.recv().is_ok() {
         std::thread::sleep(CHECKPOINT_EVERY);
@@ -219,8 +289,14 @@ fn checkpoint(manager: &ConnectionManager, committed: &mpsc::Receiver<()>) {
         };
         match connection {
             Ok(mut c) => {
-                if let Err(error) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
-                    tracing::warn!(%error, "checkpoint failed");
+                let passive: diesel::QueryResult<CheckpointRow> =
+                    diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(&mut c);
+                match passive {
+                    Ok(row) if row.log >= RESTART_AFTER_FRAMES => {
+                        long_log.store(true, Ordering::Relaxed);
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "checkpoint failed"),
                 }
                 conn = Some(c);
             }
@@ -253,6 +329,65 @@ mod tests {
             reply,
         });
         (change, answer)
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Timeout {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        timeout: i32,
+    }
+
+    #[test]
+    fn the_log_starts_over_once_its_readers_leave() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let file = dir.path().join("log.db");
+        let manager = ConnectionManager::new(super::super::DatabaseUrl::parse(
+            &file.display().to_string(),
+        ));
+        let mut writer = manager.connect().expect("the writer's connection");
+        writer
+            .batch_execute("PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (x INTEGER)")
+            .expect("table");
+        for x in 0..50 {
+            insert(&mut writer, x).expect("insert");
+        }
+        let mut reader = manager.connect().expect("a reader's connection");
+        reader
+            .batch_execute("BEGIN; SELECT count(*) FROM t;")
+            .expect("a reader in the log");
+        insert(&mut writer, 50).expect("insert");
+        let waited = Instant::now();
+        assert!(
+            !restart_log(&mut writer).expect("checkpoint"),
+            "a reader is still in the log"
+        );
+        assert!(
+            waited.elapsed() < RESTART_WAIT * 10,
+            "waited {:?}",
+            waited.elapsed()
+        );
+        reader.batch_execute("COMMIT").expect("the reader leaves");
+        assert!(restart_log(&mut writer).expect("checkpoint"));
+        insert(&mut writer, 51).expect("insert");
+        let log: CheckpointRow = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+            .get_result(&mut writer)
+            .expect("checkpoint");
+        assert!(log.log <= 2, "the log started over: {} frames", log.log);
+        let timeout: Timeout = diesel::sql_query("PRAGMA busy_timeout")
+            .get_result(&mut writer)
+            .expect("busy timeout");
+        assert_eq!(timeout.timeout as u32, super::super::SQLITE_BUSY_TIMEOUT_MS);
+        let rows: i64 = diesel::sql_query("SELECT count(*) AS x FROM t")
+            .get_result::<Count>(&mut reader)
+            .expect("count")
+            .x;
+        assert_eq!(rows, 52, "nothing lost to the restart");
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        x: i64,
     }
 
     #[test]
