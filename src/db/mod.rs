@@ -227,7 +227,10 @@ thread_local! {
 /// failed (even if `work` caught the failure and went on), the transaction is
 /// rolled back and `work` runs again with savepoints, so that what a caught
 /// failure left half done is undone alone. Only the committed run counts.
-pub fn write_once<T>(conn: &mut DbConn, work: impl Fn(&mut DbConn) -> Result<T>) -> Result<T> {
+pub fn write_once<T>(
+    conn: &mut DbConn,
+    mut work: impl FnMut(&mut DbConn) -> Result<T>,
+) -> Result<T> {
     let (outcome, failed) = unguarded(|| {
         write(conn, |conn| {
             let value = work(conn)?;
@@ -241,7 +244,7 @@ pub fn write_once<T>(conn: &mut DbConn, work: impl Fn(&mut DbConn) -> Result<T>)
     // A connection whose rollback failed (it was lost mid-change) is not run on
     // again: its first error says what happened.
     if failed && in_transaction(conn).is_ok() {
-        write(conn, work)
+        write(conn, |conn| work(conn))
     } else {
         outcome
     }

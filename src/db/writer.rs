@@ -36,7 +36,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::ManageConnection;
 use diesel::RunQueryDsl;
 
-use super::{unguarded, unguarded_failed, write, ConnectionManager, DbConn, Error, Result};
+use super::{unguarded_failed, write, write_once, ConnectionManager, DbConn, Error, Result};
 
 /// Most changes committed together; more wait for the next commit.
 const MAX_BATCH: usize = 64;
@@ -204,41 +204,26 @@ fn serve(
     }
 }
 
-/// Runs `batch` in one transaction and answers every request in it.
+/// Runs `batch` in one transaction and answers every request in it: first with
+/// no savepoints, then, if anything failed inside a change, again with each change
+/// in a savepoint of its own (`db::write_once`).
 fn commit(conn: &mut DbConn, mut batch: Batch) {
     let whole = catch_unwind(AssertUnwindSafe(|| {
-        let (outcome, failed) = unguarded(|| {
-            write(conn, |conn| {
-                // A failure a change caught and went on from counts too: what it
-                // left half done must not be committed.
-                if batch.iter_mut().all(|change| change.run(conn)) && !unguarded_failed() {
-                    Ok(())
-                } else {
-                    Err(Error::Unwritten("a change in the batch failed".into()))
+        write_once(conn, |conn| {
+            for change in batch.iter_mut() {
+                change.run(conn);
+                if unguarded_failed() {
+                    // The batch runs again with savepoints: no use going on.
+                    break;
                 }
-            })
-        });
-        // Something failed inside a change and the transaction has been rolled
-        // back: run the batch again, each change in a savepoint.
-        (!failed).then_some(outcome)
+            }
+            Ok(())
+        })
     }));
-    let committed = match whole {
-        Ok(Some(result)) => result,
-        Ok(None) => match catch_unwind(AssertUnwindSafe(|| {
-            write(conn, |conn| {
-                for change in batch.iter_mut() {
-                    change.run(conn);
-                }
-                Ok::<_, Error>(())
-            })
-        })) {
-            Ok(result) => result,
-            Err(_) => Err(Error::Unwritten("a change in its batch panicked".into())),
-        },
-        // The connection's transaction state is unknown after a panic: diesel's
-        // transaction manager marks it broken and it is not reused.
-        Err(_) => Err(Error::Unwritten("a change in its batch panicked".into())),
-    };
+    // The connection's transaction state is unknown after a panic: diesel's
+    // transaction manager marks it broken and it is not reused.
+    let committed =
+        whole.unwrap_or_else(|_| Err(Error::Unwritten("a change in its batch panicked".into())));
     let failure = committed.err().map(|e| {
         tracing::error!(error = %e, changes = batch.len(), "a batch of changes failed");
         e.to_string()
