@@ -585,6 +585,32 @@ mod tests {
         .expect("count")
     }
 
+    /// The bundled SQLite is built as `.cargo/config.toml` asks: each of these
+    /// options cost a large share of the reads' time when it came back (see
+    /// docs/PERFORMANCE.md), and nothing else would notice it coming back.
+    #[test]
+    fn sqlite_is_built_without_the_options_that_slowed_reads() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").expect("SQLite");
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .expect("compile options")
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+        for unwanted in ["ENABLE_STAT4", "ENABLE_MEMORY_MANAGEMENT"] {
+            assert!(
+                !options.iter().any(|o| o == unwanted),
+                "{unwanted} in {options:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_cursor_replaces_only_the_period_bound_it_implies() {
         let at = |day: u32| {
