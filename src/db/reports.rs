@@ -89,30 +89,42 @@ pub fn pipeline(conn: &mut DbConn, scope: &Scope) -> Result<Pipeline> {
                     .into_boxed(),
                 scope
             );
-            let mut of_classes = scoped!(
-                oc::order_classes
-                    .inner_join(e::enterprises)
-                    .group_by(oc::stage)
-                    .select((
-                        ItemKind::OrderClass.as_str().into_sql::<Text>(),
-                        oc::stage,
-                        count_star(),
-                    ))
-                    .into_boxed(),
-                scope
-            );
-            let mut of_bases = scoped!(
-                ib::internship_bases
-                    .inner_join(e::enterprises)
-                    .group_by(ib::stage)
-                    .select((
-                        ItemKind::InternshipBase.as_str().into_sql::<Text>(),
-                        ib::stage,
-                        count_star(),
-                    ))
-                    .into_boxed(),
-                scope
-            );
+            // An item counts when its enterprise is in the scope. Without a narrower
+            // scope that is "not archived", asked as `NOT IN` the few archived
+            // enterprises: a join of every item to its enterprise made PostgreSQL
+            // read all enterprises (a hash join over a sequential scan), 30 ms of
+            // the 35 ms the report took at a million visits.
+            let narrowed =
+                scope.industry.is_some() || scope.region.is_some() || scope.park_id.is_some();
+            let mut of_classes = oc::order_classes
+                .group_by(oc::stage)
+                .select((
+                    ItemKind::OrderClass.as_str().into_sql::<Text>(),
+                    oc::stage,
+                    count_star(),
+                ))
+                .into_boxed();
+            let mut of_bases = ib::internship_bases
+                .group_by(ib::stage)
+                .select((
+                    ItemKind::InternshipBase.as_str().into_sql::<Text>(),
+                    ib::stage,
+                    count_star(),
+                ))
+                .into_boxed();
+            if narrowed {
+                let in_scope = || scoped!(e::enterprises.select(e::id).into_boxed(), scope);
+                of_classes = of_classes.filter(oc::enterprise_id.eq_any(in_scope()));
+                of_bases = of_bases.filter(ib::enterprise_id.eq_any(in_scope()));
+            } else if !scope.include_archived {
+                let archived = || {
+                    e::enterprises
+                        .filter(e::archived_at.is_not_null())
+                        .select(e::id)
+                };
+                of_classes = of_classes.filter(oc::enterprise_id.ne_all(archived()));
+                of_bases = of_bases.filter(ib::enterprise_id.ne_all(archived()));
+            }
             if !scope.include_archived {
                 of_classes = of_classes.filter(oc::archived_at.is_null());
                 of_bases = of_bases.filter(ib::archived_at.is_null());

@@ -123,6 +123,16 @@ async fn pipeline_counts_every_stage_of_every_kind(app: TestApp) {
     app.set_stage("order_class", &id_of(&mitsui_class), "implementation", 1);
     app.set_stage("order_class", &id_of(&hz_class), "terminated", 1);
     app.set_stage("internship_base", &id_of(&dr_base), "negotiation", 1);
+    // The items of an enterprise archived with all it has count only with
+    // include_archived.
+    let closed = id_of(&app.enterprise(json!({"name": "Closed Works"})).await);
+    app.order_class(json!({"enterprise_id": closed, "name": "Closed Class"}))
+        .await;
+    app.internship_base(json!({"enterprise_id": closed, "name": "Closed Base"}))
+        .await;
+    app.delete(&format!("/api/v1/enterprises/{closed}?cascade=true"))
+        .await
+        .expect(200);
 
     let all = app.get("/api/v1/reports/pipeline").await.expect(200).body;
     assert_eq!(
@@ -139,8 +149,9 @@ async fn pipeline_counts_every_stage_of_every_kind(app: TestApp) {
         .await
         .expect(200)
         .body;
-    assert_eq!(archived_too["enterprises"], counts([3, 1, 1, 0, 0, 0]));
-    assert_eq!(archived_too["order_classes"], counts([1, 0, 0, 1, 0, 1]));
+    assert_eq!(archived_too["enterprises"], counts([4, 1, 1, 0, 0, 0]));
+    assert_eq!(archived_too["order_classes"], counts([2, 0, 0, 1, 0, 1]));
+    assert_eq!(archived_too["internship_bases"], counts([2, 1, 0, 0, 0, 0]));
 
     let park = app
         .get(&format!("/api/v1/reports/pipeline?park_id={}", w.park))
