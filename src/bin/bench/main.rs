@@ -212,6 +212,11 @@ async fn measure(args: &Plan, liaison: &Path, backend: Backend) -> Result<Report
     let client = reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(args.concurrency as usize)
+        // Idle connections are dropped well before the server's keep-alive (actix's
+        // default, 5 s) closes them: a connection picked from the pool just as the
+        // server closed it failed a request with "error sending request" (one in a
+        // full run), a race of the client's, not an answer of the server's.
+        .pool_idle_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(30))
         .build()?;
     let fixture = Arc::new(Fixture::load(&client, &server.base, &token).await?);
