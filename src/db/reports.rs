@@ -91,9 +91,9 @@ pub fn pipeline(conn: &mut DbConn, scope: &Scope) -> Result<Pipeline> {
             );
             // An item counts when its enterprise is in the scope. Without a narrower
             // scope that is "not archived", asked as `NOT IN` the few archived
-            // enterprises: a join of every item to its enterprise made PostgreSQL
-            // read all enterprises (a hash join over a sequential scan), 30 ms of
-            // the 35 ms the report took at a million visits.
+            // enterprises. A join of every item to its enterprise made PostgreSQL
+            // read all enterprises, twice (a hash join over a sequential scan): the
+            // report took 30 ms at a million visits with it, 17 ms without.
             let narrowed =
                 scope.industry.is_some() || scope.region.is_some() || scope.park_id.is_some();
             let mut of_classes = oc::order_classes
