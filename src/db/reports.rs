@@ -94,8 +94,6 @@ pub fn pipeline(conn: &mut DbConn, scope: &Scope) -> Result<Pipeline> {
             // enterprises. A join of every item to its enterprise made PostgreSQL
             // read all enterprises, twice (a hash join over a sequential scan): the
             // report took 30 ms at a million visits with it, 17 ms without.
-            let narrowed =
-                scope.industry.is_some() || scope.region.is_some() || scope.park_id.is_some();
             let mut of_classes = oc::order_classes
                 .group_by(oc::stage)
                 .select((
@@ -112,7 +110,7 @@ pub fn pipeline(conn: &mut DbConn, scope: &Scope) -> Result<Pipeline> {
                     count_star(),
                 ))
                 .into_boxed();
-            if narrowed {
+            if scope.narrowed() {
                 let in_scope = || scoped!(e::enterprises.select(e::id).into_boxed(), scope);
                 of_classes = of_classes.filter(oc::enterprise_id.eq_any(in_scope()));
                 of_bases = of_bases.filter(ib::enterprise_id.eq_any(in_scope()));

@@ -61,8 +61,9 @@ const LOG_SIZE_LIMIT: u64 = 128 << 20;
 
 /// A change waiting in a batch.
 trait Change: Send {
-    /// Runs the change on the batch's connection; false when it failed.
-    fn run(&mut self, conn: &mut DbConn) -> bool;
+    /// Runs the change on the batch's connection, keeping its outcome for `answer`.
+    /// A failure inside it is what `unguarded_failed` reports to the batch.
+    fn run(&mut self, conn: &mut DbConn);
     /// Answers the request: with the change's outcome once the batch has committed
     /// (`None`), or with why nothing of it was saved.
     fn answer(self: Box<Self>, not_saved: Option<&str>);
@@ -79,11 +80,8 @@ where
     T: Send,
     F: Fn(&mut DbConn) -> Result<T> + Send,
 {
-    fn run(&mut self, conn: &mut DbConn) -> bool {
-        let outcome = write(conn, &self.work);
-        let ok = outcome.is_ok();
-        self.outcome = Some(outcome);
-        ok
+    fn run(&mut self, conn: &mut DbConn) {
+        self.outcome = Some(write(conn, &self.work));
     }
 
     fn answer(self: Box<Self>, not_saved: Option<&str>) {

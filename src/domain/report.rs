@@ -54,6 +54,12 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// Whether it names some enterprises (an industry, a region, a park) rather
+    /// than all of them.
+    pub fn narrowed(&self) -> bool {
+        self.industry.is_some() || self.region.is_some() || self.park_id.is_some()
+    }
+
     fn parse(
         industry: Option<&str>,
         region: Option<&str>,
