@@ -17,7 +17,9 @@ pub mod transitions;
 pub mod visits;
 pub mod writer;
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::migration::MigrationSource;
@@ -94,23 +96,30 @@ impl DatabaseUrl {
     }
 }
 
+/// How long an answer from PostgreSQL vouches for its connection: within it, the
+/// pool hands the connection out again without a `SELECT 1` first, a round trip that
+/// was a fifth of a read by id. HikariCP's bypass window is the same 500 ms.
+const ANSWER_VOUCHES_FOR: Duration = Duration::from_millis(500);
+
 /// Opens connections for the pool, set up for concurrent use.
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// How many connections the pool has found gone: a loss voids every vouch made
+    /// before it, since the others likely went the same way (a server restart).
+    losses: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            losses: Arc::default(),
+        }
     }
-}
 
-impl ManageConnection for ConnectionManager {
-    type Connection = DbConn;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+    /// A connection of its own, outside the pool (the SQLite writer's).
+    pub fn open(&self) -> Result<DbConn, r2d2::Error> {
         match self.url.backend {
             Backend::Postgres => PgConnection::establish(&self.url.url)
                 .map(DbConn::Pg)
@@ -133,17 +142,98 @@ impl ManageConnection for ConnectionManager {
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+impl ManageConnection for ConnectionManager {
+    type Connection = Pooled;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
+        // Not vouched for until it answers: the server may end a session just as
+        // it opened (a restart under way).
+        Ok(Pooled {
+            conn: self.open()?,
+            answered: None,
+            lost: false,
+            losses: self.losses.clone(),
+        })
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        match conn {
-            DbConn::Pg(c) => AnsiTransactionManager::is_broken_transaction_manager(c),
-            DbConn::Sqlite(c) => AnsiTransactionManager::is_broken_transaction_manager(c),
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), r2d2::Error> {
+        if conn.vouched_for() {
+            return Ok(());
         }
+        let losses = self.losses.load(Ordering::Relaxed);
+        match conn.conn.batch_execute("SELECT 1") {
+            Ok(()) => {
+                conn.answered = Some((Instant::now(), losses));
+                Ok(())
+            }
+            Err(e) => {
+                self.losses.fetch_add(1, Ordering::Relaxed);
+                Err(r2d2::Error::QueryError(e))
+            }
+        }
+    }
+
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        conn.lost || is_broken(&mut conn.conn)
+    }
+}
+
+/// Whether a connection's transaction state is unknown (a failed rollback, a panic
+/// inside a transaction), so that it must not be used again.
+pub fn is_broken(conn: &mut DbConn) -> bool {
+    match conn {
+        DbConn::Pg(c) => AnsiTransactionManager::is_broken_transaction_manager(c),
+        DbConn::Sqlite(c) => AnsiTransactionManager::is_broken_transaction_manager(c),
+    }
+}
+
+/// A pooled connection, with what the pool has seen of its health.
+pub struct Pooled {
+    conn: DbConn,
+    /// When the server last answered on it, and the pool's count of losses then.
+    answered: Option<(Instant, u64)>,
+    /// A statement found the connection gone: the pool drops it when it comes back.
+    lost: bool,
+    losses: Arc<AtomicU64>,
+}
+
+impl Pooled {
+    /// Records how a piece of work on this connection ended: its success vouches
+    /// for the connection for a moment; a lost connection is dropped, and every
+    /// other is checked before its next use.
+    pub fn note<T>(&mut self, outcome: &Result<T>) {
+        match outcome {
+            Ok(_) => self.answered = Some((Instant::now(), self.losses.load(Ordering::Relaxed))),
+            Err(e) if e.is_lost_connection() => {
+                self.lost = true;
+                self.answered = None;
+                self.losses.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn vouched_for(&self) -> bool {
+        self.answered.is_some_and(|(at, losses)| {
+            losses == self.losses.load(Ordering::Relaxed) && at.elapsed() < ANSWER_VOUCHES_FOR
+        })
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
     }
 }
 
@@ -154,7 +244,8 @@ pub fn pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Pool, r2d
         .min_idle(Some(1))
         .connection_timeout(timeout)
         // A PostgreSQL connection can die with the server or the network, and is
-        // checked (`SELECT 1`) before each use so that a dead one is replaced rather
+        // checked (`SELECT 1`) before use, unless the server answered on it within
+        // the last moment (`Pooled::note`), so that a dead one is replaced rather
         // than failing a request. A SQLite connection is a file handle that does
         // not go away: the check was a statement per request for nothing.
         .test_on_check_out(url.backend == Backend::Postgres)
@@ -376,6 +467,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// The connection went away under the statement (the server or the network).
+    pub fn is_lost_connection(&self) -> bool {
+        matches!(
+            self,
+            Error::Query(QueryError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _
+            ))
+        )
+    }
+
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,

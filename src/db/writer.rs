@@ -33,7 +33,6 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::ManageConnection;
 use diesel::RunQueryDsl;
 
 use super::{unguarded_failed, write, write_once, ConnectionManager, DbConn, Error, Result};
@@ -161,7 +160,7 @@ fn serve(
         }
         let connection = match conn.take() {
             Some(c) => Ok(c),
-            None => manager.connect().and_then(|mut c| {
+            None => manager.open().and_then(|mut c| {
                 // Checkpoints are the checkpointer's, not the writer's, to make. The
                 // writer keeps SQLite's default 2 MiB of pages, twice a reader's.
                 c.batch_execute(&format!(
@@ -196,7 +195,7 @@ fn serve(
                 Err(error) => tracing::warn!(%error, "cannot start the log over"),
             }
         }
-        if !manager.has_broken(&mut connection) {
+        if !super::is_broken(&mut connection) {
             conn = Some(connection);
         }
     }
@@ -268,7 +267,7 @@ fn checkpoint(manager: &ConnectionManager, committed: &mpsc::Receiver<()>, long_
         std::thread::sleep(CHECKPOINT_EVERY);
         let connection = match conn.take() {
             Some(c) => Ok(c),
-            None => manager.connect(),
+            None => manager.open(),
         };
         match connection {
             Ok(mut c) => {
@@ -327,14 +326,14 @@ mod tests {
         let manager = ConnectionManager::new(super::super::DatabaseUrl::parse(
             &file.display().to_string(),
         ));
-        let mut writer = manager.connect().expect("the writer's connection");
+        let mut writer = manager.open().expect("the writer's connection");
         writer
             .batch_execute("PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (x INTEGER)")
             .expect("table");
         for x in 0..50 {
             insert(&mut writer, x).expect("insert");
         }
-        let mut reader = manager.connect().expect("a reader's connection");
+        let mut reader = manager.open().expect("a reader's connection");
         reader
             .batch_execute("BEGIN; SELECT count(*) FROM t;")
             .expect("a reader in the log");

@@ -61,7 +61,8 @@ impl From<db::Error> for ApiError {
                     "missing_reference",
                     "a referenced record does not exist",
                 )),
-                DatabaseErrorKind::ClosedConnection => {
+                // The connection went away: the pool replaces it, the client may retry.
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     ApiError::Unavailable(info.message().to_string())
                 }
                 // Overload, like an exhausted pool: the client may retry.

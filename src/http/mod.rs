@@ -152,7 +152,9 @@ impl AppState {
                 .pool_waiters
                 .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             let mut conn = conn?;
-            work(&mut conn)
+            let outcome = work(&mut conn);
+            conn.note(&outcome);
+            outcome
         })
         .await
         .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?

@@ -321,12 +321,11 @@ async fn every_documented_operation_enforces_its_role(app: TestApp) {
 
 async fn only_a_hash_of_a_token_is_stored(app: TestApp) {
     use diesel::prelude::*;
-    use diesel::r2d2::ManageConnection;
     use liaison::db::schema::api_tokens;
     let secret = app.token("hashed", "viewer").await;
     let mut conn =
         liaison::db::ConnectionManager::new(liaison::db::DatabaseUrl::parse(app.database_url()))
-            .connect()
+            .open()
             .expect("database");
     let rows: Vec<(String, String, String)> = api_tokens::table
         .select((api_tokens::name, api_tokens::role, api_tokens::token_hash))
@@ -928,10 +927,9 @@ async fn the_token_command_manages_tokens(app: TestApp) {
 }
 
 async fn bootstrap_happens_once(app: TestApp) {
-    use diesel::r2d2::ManageConnection;
     let mut conn =
         liaison::db::ConnectionManager::new(liaison::db::DatabaseUrl::parse(app.database_url()))
-            .connect()
+            .open()
             .expect("database");
     let again = liaison::db::access::bootstrap(&mut conn).expect("bootstrap");
     assert!(again.is_none(), "a second start makes no second token");
@@ -963,11 +961,10 @@ async fn token_named(app: &TestApp, name: &str) -> Value {
 }
 
 fn run_sql(app: &TestApp, sql: &str) {
-    use diesel::r2d2::ManageConnection;
     use diesel::RunQueryDsl;
     let mut conn =
         liaison::db::ConnectionManager::new(liaison::db::DatabaseUrl::parse(app.database_url()))
-            .connect()
+            .open()
             .expect("database");
     diesel::sql_query(sql).execute(&mut conn).expect("sql");
 }

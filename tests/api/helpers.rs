@@ -268,7 +268,6 @@ impl TestApp {
     /// and reports need items that have sat at a stage for a while.
     pub fn set_stage(&self, kind: &str, id: &str, stage: &str, days_ago: i64) {
         use chrono::SubsecRound;
-        use diesel::r2d2::ManageConnection;
         use diesel::{ExpressionMethods, QueryDsl};
         use liaison::db::schema::{enterprises as e, internship_bases as ib, order_classes as oc};
         // Microseconds, as the app writes them: a finer stored time would sort after
@@ -277,7 +276,7 @@ impl TestApp {
             .trunc_subsecs(6)
             .naive_utc();
         let mut conn = liaison::db::ConnectionManager::new(DatabaseUrl::parse(&self.database_url))
-            .connect()
+            .open()
             .expect("test database connection");
         let id = id.to_string();
         let updated = match kind {
@@ -299,14 +298,13 @@ impl TestApp {
     /// `at` (RFC 3339), straight in the database: the API stamps `created_at` with
     /// the present, and the funnel report dates an item's entry by it.
     pub fn backdate_creation(&self, kind: &str, id: &str, at: &str) {
-        use diesel::r2d2::ManageConnection;
         use diesel::{ExpressionMethods, QueryDsl};
         use liaison::db::schema::{enterprises as e, internship_bases as ib, order_classes as oc};
         let created_at = chrono::DateTime::parse_from_rfc3339(at)
             .expect("an RFC 3339 time")
             .naive_utc();
         let mut conn = liaison::db::ConnectionManager::new(DatabaseUrl::parse(&self.database_url))
-            .connect()
+            .open()
             .expect("test database connection");
         let id = id.to_string();
         let updated = match kind {

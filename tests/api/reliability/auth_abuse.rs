@@ -176,10 +176,9 @@ async fn misplaced_garbled_and_dead_tokens_are_refused(app: TestApp) {
 }
 
 fn expire(app: &TestApp, id: &str) {
-    use diesel::r2d2::ManageConnection;
     use diesel::RunQueryDsl;
     let mut conn = db::ConnectionManager::new(DatabaseUrl::parse(app.database_url()))
-        .connect()
+        .open()
         .expect("database");
     diesel::sql_query(format!(
         "UPDATE api_tokens SET expires_at = created_at WHERE id = '{id}'"

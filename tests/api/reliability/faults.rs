@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -462,6 +462,110 @@ async fn postgres_outage_is_503_then_recovers() {
         ),
     );
     report.save();
+}
+
+/// PostgreSQL ending the app's sessions (`pg_terminate_backend`, as an
+/// administrator or a failover does) right after they answered. A connection the
+/// pool trusts without a check (it answered within 500 ms) may fail one request,
+/// with a 503 the client can retry, never a 500; the pool then drops it and checks
+/// every other connection before its next use, so one session ended costs at most
+/// one request, and requests after the first refusal succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "PostgreSQL tests were not run: set LIAISON_TEST_POSTGRES (see README)"
+)]
+async fn postgres_sessions_ended_under_the_pool_cost_at_most_one_request_each() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let mut admin = PgConnection::establish(app.database_url()).expect("admin connection");
+    let answer = |response: reqwest::Response, what: &str| {
+        let status = response.status().as_u16();
+        assert!(
+            [200, 201, 503].contains(&status),
+            "{what}: {status} on a connection the server ended"
+        );
+        if status == 503 {
+            assert!(response.headers().contains_key("retry-after"), "{what}");
+        }
+        status == 503
+    };
+    let (mut ended_total, mut refused_total) = (0, 0);
+    // Sessions ended by the previous round, and refusals counted against them.
+    let (mut ended, mut refused) = (0, 0);
+    for round in 0..4 {
+        // Several connections in the pool, each having just answered.
+        let reads: Vec<_> = (0..6)
+            .map(|_| {
+                let client = app.client.clone();
+                let url = format!("{}/api/v1/enterprises", app.address);
+                tokio::spawn(async move { client.get(url).send().await })
+            })
+            .collect();
+        for read in reads {
+            let read = read.await.expect("task").expect("answered");
+            refused += usize::from(answer(read, &format!("round {round}, read before")));
+        }
+        assert!(
+            refused <= ended,
+            "round {round}: {refused} requests refused for {ended} sessions ended"
+        );
+        if round == 3 {
+            break;
+        }
+        let sessions: Vec<Ended> = diesel::sql_query(
+            // Waits (up to 5 s each) until the sessions are gone: a session still
+            // ending could answer one more request and fail a later one.
+            "SELECT pg_terminate_backend(pid, 5000) AS ended FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .load(&mut admin)
+        .expect("sessions ended");
+        ended = sessions.iter().filter(|s| s.ended).count();
+        assert!(ended > 0, "round {round}: the app had no session to end");
+        ended_total += ended;
+        refused = 0;
+        let mut refused_at = None;
+        for step in 0..6 {
+            let what = format!("round {round}, request {step} after");
+            let response = if step % 2 == 0 {
+                app.client
+                    .get(format!("{}/api/v1/enterprises", app.address))
+                    .send()
+                    .await
+            } else {
+                app.client
+                    .post(format!("{}/api/v1/enterprises", app.address))
+                    .json(&json!({"name": format!("After the sessions ended {round}-{step}")}))
+                    .send()
+                    .await
+            };
+            if answer(response.expect("answered"), &what) {
+                assert_eq!(
+                    refused_at, None,
+                    "{what}: a second refusal in a row of requests"
+                );
+                refused_at = Some(step);
+                refused += 1;
+                refused_total += 1;
+            }
+        }
+    }
+    let mut report = Report::new("sessions-ended", Backend::Postgres);
+    report.add(
+        "Overload and faults",
+        "PostgreSQL ended every session of the app (pg_terminate_backend) right after they answered, 3 times",
+        3,
+        format!(
+            "{refused_total} of 36 requests after the {ended_total} sessions ended answered 503 with Retry-After (at most one a session), the rest 2xx; 0 500s"
+        ),
+    );
+    report.save();
+}
+
+#[derive(diesel::QueryableByName)]
+struct Ended {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ended: bool,
 }
 
 /// Polls `/readyz` until the app reaches its database again: the pool reconnects
