@@ -98,7 +98,7 @@ impl DatabaseUrl {
 
 /// How long an answer from PostgreSQL vouches for its connection: within it, the
 /// pool hands the connection out again without a `SELECT 1` first, a round trip that
-/// was a fifth of a read by id. HikariCP's bypass window is the same 500 ms.
+/// was about a quarter of a read by id. HikariCP's bypass window is the same 500 ms.
 const ANSWER_VOUCHES_FOR: Duration = Duration::from_millis(500);
 
 /// Opens connections for the pool, set up for concurrent use.
@@ -177,7 +177,16 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn has_broken(&self, conn: &mut Pooled) -> bool {
-        conn.lost || is_broken(&mut conn.conn)
+        if conn.lost {
+            return true;
+        }
+        // A failed rollback may be a connection gone too (its error is kept, not
+        // this one): the others are checked again, to be safe.
+        let broken = is_broken(&mut conn.conn);
+        if broken {
+            self.losses.fetch_add(1, Ordering::Relaxed);
+        }
+        broken
     }
 }
 
