@@ -218,7 +218,6 @@ impl Pooled {
             Ok(_) => self.answered = Some((Instant::now(), self.losses.load(Ordering::Relaxed))),
             Err(e) if e.is_lost_connection() => {
                 self.lost = true;
-                self.answered = None;
                 self.losses.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => {}

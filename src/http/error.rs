@@ -46,6 +46,7 @@ pub enum ApiError {
 
 impl From<db::Error> for ApiError {
     fn from(error: db::Error) -> Self {
+        let lost = error.is_lost_connection();
         match error {
             db::Error::Domain(e) => ApiError::Domain(e),
             db::Error::Unavailable(e) => ApiError::Unavailable(e.to_string()),
@@ -61,12 +62,9 @@ impl From<db::Error> for ApiError {
                     "missing_reference",
                     "a referenced record does not exist",
                 )),
-                // The connection went away: the pool replaces it, the client may retry.
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
-                    ApiError::Unavailable(info.message().to_string())
-                }
-                // Overload, like an exhausted pool: the client may retry.
-                _ if db::is_busy(info.message()) => {
+                // A connection gone (the pool replaces it) or overload, like an
+                // exhausted pool: the client may retry.
+                _ if lost || db::is_busy(info.message()) => {
                     ApiError::Unavailable(info.message().to_string())
                 }
                 _ => ApiError::Internal(format!("database error: {}", info.message())),
