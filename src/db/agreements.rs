@@ -123,13 +123,16 @@ struct NewAgreementRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: AgreementId) -> Result<Agreement> {
-    agreements::table
-        .find(id.to_string())
-        .select(AgreementRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| lifecycle::not_found::<Agreement>(id))?
-        .into_domain(domain::today())
+    let key = id.to_string();
+    super::native!(conn, |c| {
+        agreements::table
+            .find(&key)
+            .select(AgreementRow::as_select())
+            .first(c)
+    })
+    .optional()?
+    .ok_or_else(|| lifecycle::not_found::<Agreement>(id))?
+    .into_domain(domain::today())
 }
 
 /// One page of agreements; `AgreementFilter::for_enterprise` gives what an

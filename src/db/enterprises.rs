@@ -104,13 +104,16 @@ struct EnterpriseChangesRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise> {
-    enterprises::table
-        .find(id.to_string())
-        .select(EnterpriseRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| lifecycle::not_found::<Enterprise>(id))?
-        .into_domain()
+    let key = id.to_string();
+    super::native!(conn, |c| {
+        enterprises::table
+            .find(&key)
+            .select(EnterpriseRow::as_select())
+            .first(c)
+    })
+    .optional()?
+    .ok_or_else(|| lifecycle::not_found::<Enterprise>(id))?
+    .into_domain()
 }
 
 pub fn list(conn: &mut DbConn, filter: &EnterpriseFilter) -> Result<Page<Enterprise>> {

@@ -100,13 +100,16 @@ struct NewInternshipBaseRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: InternshipBaseId) -> Result<InternshipBase> {
-    internship_bases::table
-        .find(id.to_string())
-        .select(InternshipBaseRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| lifecycle::not_found::<InternshipBase>(id))?
-        .into_domain()
+    let key = id.to_string();
+    super::native!(conn, |c| {
+        internship_bases::table
+            .find(&key)
+            .select(InternshipBaseRow::as_select())
+            .first(c)
+    })
+    .optional()?
+    .ok_or_else(|| lifecycle::not_found::<InternshipBase>(id))?
+    .into_domain()
 }
 
 /// One page of internship bases; `InternshipBaseFilter::for_enterprise` gives what an

@@ -39,6 +39,23 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// Runs a query written once on the backend's own connection: `native!(conn, |c| {
+/// query.first(c) })` writes the query out once per backend. Through `DbConn`,
+/// diesel's multi-connection layer renders the query's whole SQL text twice per run,
+/// even when it has the statement prepared and cached; on the backend's connection
+/// the cache finds a query by its type. A read by id answers about a third more
+/// requests per second this way (docs/PERFORMANCE.md, sixth round). The query must
+/// be built inside the macro, so that it is built for that backend.
+macro_rules! native {
+    ($conn:expr, |$c:ident| $query:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $query,
+            $crate::db::DbConn::Sqlite($c) => $query,
+        }
+    };
+}
+pub(crate) use native;
+
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 

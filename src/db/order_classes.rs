@@ -128,13 +128,16 @@ struct NewOrderClassRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: OrderClassId) -> Result<OrderClass> {
-    order_classes::table
-        .find(id.to_string())
-        .select(OrderClassRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| lifecycle::not_found::<OrderClass>(id))?
-        .into_domain()
+    let key = id.to_string();
+    super::native!(conn, |c| {
+        order_classes::table
+            .find(&key)
+            .select(OrderClassRow::as_select())
+            .first(c)
+    })
+    .optional()?
+    .ok_or_else(|| lifecycle::not_found::<OrderClass>(id))?
+    .into_domain()
 }
 
 /// One page of order classes; `OrderClassFilter::for_enterprise` gives what an

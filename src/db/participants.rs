@@ -106,13 +106,16 @@ struct NewParticipantRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: ParticipantId) -> Result<Participant> {
-    participants::table
-        .find(id.to_string())
-        .select(ParticipantRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| lifecycle::not_found::<Participant>(id))?
-        .into_domain()
+    let key = id.to_string();
+    super::native!(conn, |c| {
+        participants::table
+            .find(&key)
+            .select(ParticipantRow::as_select())
+            .first(c)
+    })
+    .optional()?
+    .ok_or_else(|| lifecycle::not_found::<Participant>(id))?
+    .into_domain()
 }
 
 pub fn list(conn: &mut DbConn, filter: &ParticipantFilter) -> Result<Page<Participant>> {

@@ -129,12 +129,15 @@ pub fn get(conn: &mut DbConn, id: VisitId) -> Result<Visit> {
 
 /// A visit with the kinds of link in `wanted` looked up.
 fn read(conn: &mut DbConn, id: VisitId, wanted: Wanted) -> Result<Visit> {
-    let row = visits::table
-        .find(id.to_string())
-        .select(VisitRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| lifecycle::not_found::<Visit>(id))?;
+    let key = id.to_string();
+    let row = super::native!(conn, |c| {
+        visits::table
+            .find(&key)
+            .select(VisitRow::as_select())
+            .first(c)
+    })
+    .optional()?
+    .ok_or_else(|| lifecycle::not_found::<Visit>(id))?;
     let mut visits = embed(conn, vec![row], wanted)?;
     visits
         .pop()
@@ -143,12 +146,7 @@ fn read(conn: &mut DbConn, id: VisitId, wanted: Wanted) -> Result<Visit> {
 
 pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
     use visits::dsl as v;
-    // Declared before the query, which borrows it.
     let mut ids = Vec::new();
-    let mut query = v::visits.select(VisitRow::as_select()).into_boxed();
-    if !filter.include_archived {
-        query = query.filter(v::archived_at.is_null());
-    }
     if let Some(enterprise) = filter.enterprise_id {
         ids.push(enterprise.to_string());
         if filter.include_members {
@@ -158,23 +156,8 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
                 .load(conn)?;
             ids.extend(members);
         }
-        query = query.filter(
-            v::id.eq_any(
-                visit_enterprises::table
-                    .filter(one_of(visit_enterprises::enterprise_id, &ids))
-                    .select(visit_enterprises::visit_id),
-            ),
-        );
     }
-    if let Some(participant) = filter.participant_id {
-        query = query.filter(
-            v::id.eq_any(
-                visit_participants::table
-                    .filter(visit_participants::participant_id.eq(participant.to_string()))
-                    .select(visit_participants::visit_id),
-            ),
-        );
-    }
+    let participant = filter.participant_id.map(|p| p.to_string());
     let page = &filter.page;
     let after = super::after_time(page.after.as_ref())?;
     let (from, to) = (
@@ -186,28 +169,53 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
     } else {
         (from, to)
     };
-    if let Some(from) = from {
-        query = query.filter(v::starts_at.ge(from));
-    }
-    if let Some(to) = to {
-        query = query.filter(v::starts_at.lt(to));
-    }
-    if let Some(direction) = filter.direction {
-        query = query.filter(v::direction.eq(direction.as_str()));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(v::status.eq(status.as_str()));
-    }
-    if let Some(q) = &filter.q {
-        query = query.filter(v::search_text.like(super::contains_pattern(q)).escape('\\'));
-    }
+    let pattern = filter.q.as_deref().map(super::contains_pattern);
     let descending = page.sort.descending;
-    let query = match page.sort.key {
-        VisitSort::StartsAt => keyset!(query, v::starts_at, v::id, descending, after),
-        VisitSort::CreatedAt => keyset!(query, v::created_at, v::id, descending, after),
-        VisitSort::UpdatedAt => keyset!(query, v::updated_at, v::id, descending, after),
-    };
-    let rows: Vec<VisitRow> = query.limit(page.limit + 1).load(conn)?;
+    let rows: Vec<VisitRow> = super::native!(conn, |c| {
+        let mut query = v::visits.select(VisitRow::as_select()).into_boxed();
+        if !filter.include_archived {
+            query = query.filter(v::archived_at.is_null());
+        }
+        if !ids.is_empty() {
+            query = query.filter(
+                v::id.eq_any(
+                    visit_enterprises::table
+                        .filter(one_of(visit_enterprises::enterprise_id, &ids))
+                        .select(visit_enterprises::visit_id),
+                ),
+            );
+        }
+        if let Some(participant) = &participant {
+            query = query.filter(
+                v::id.eq_any(
+                    visit_participants::table
+                        .filter(visit_participants::participant_id.eq(participant))
+                        .select(visit_participants::visit_id),
+                ),
+            );
+        }
+        if let Some(from) = from {
+            query = query.filter(v::starts_at.ge(from));
+        }
+        if let Some(to) = to {
+            query = query.filter(v::starts_at.lt(to));
+        }
+        if let Some(direction) = filter.direction {
+            query = query.filter(v::direction.eq(direction.as_str()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(v::status.eq(status.as_str()));
+        }
+        if let Some(pattern) = &pattern {
+            query = query.filter(v::search_text.like(pattern).escape('\\'));
+        }
+        let query = match page.sort.key {
+            VisitSort::StartsAt => keyset!(query, v::starts_at, v::id, descending, after),
+            VisitSort::CreatedAt => keyset!(query, v::created_at, v::id, descending, after),
+            VisitSort::UpdatedAt => keyset!(query, v::updated_at, v::id, descending, after),
+        };
+        query.limit(page.limit + 1).load(c)
+    })?;
     let sort = page.sort.key;
     let rows = page.page(rows, |r| {
         let value = match sort {
@@ -538,18 +546,20 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
     let linked: Vec<EnterpriseRow> = if !wanted.enterprises {
         Vec::new()
     } else {
-        visit_enterprises::table
-            .inner_join(enterprises::table)
-            .filter(one_of(visit_enterprises::visit_id, &ids))
-            .order((enterprises::name_key, enterprises::id))
-            .select((
-                visit_enterprises::visit_id,
-                enterprises::id,
-                enterprises::name,
-                enterprises::kind,
-                enterprises::archived_at,
-            ))
-            .load(conn)?
+        super::native!(conn, |c| {
+            visit_enterprises::table
+                .inner_join(enterprises::table)
+                .filter(one_of(visit_enterprises::visit_id, &ids))
+                .order((enterprises::name_key, enterprises::id))
+                .select((
+                    visit_enterprises::visit_id,
+                    enterprises::id,
+                    enterprises::name,
+                    enterprises::kind,
+                    enterprises::archived_at,
+                ))
+                .load(c)
+        })?
     };
     for (visit_id, id, name, kind, archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
@@ -579,21 +589,23 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
     let linked: Vec<ParticipantRow> = if !wanted.participants {
         Vec::new()
     } else {
-        visit_participants::table
-            .inner_join(participants::table)
-            .filter(one_of(visit_participants::visit_id, &ids))
-            .order((participants::name_key, participants::id))
-            .select((
-                visit_participants::visit_id,
-                participants::id,
-                participants::full_name,
-                participants::title,
-                participants::side,
-                participants::enterprise_id,
-                visit_participants::role,
-                participants::archived_at,
-            ))
-            .load(conn)?
+        super::native!(conn, |c| {
+            visit_participants::table
+                .inner_join(participants::table)
+                .filter(one_of(visit_participants::visit_id, &ids))
+                .order((participants::name_key, participants::id))
+                .select((
+                    visit_participants::visit_id,
+                    participants::id,
+                    participants::full_name,
+                    participants::title,
+                    participants::side,
+                    participants::enterprise_id,
+                    visit_participants::role,
+                    participants::archived_at,
+                ))
+                .load(c)
+        })?
     };
     for (visit_id, id, full_name, title, side, enterprise_id, role, archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
@@ -630,19 +642,21 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
     let linked: Vec<ItemRow> = if !wanted.order_classes {
         Vec::new()
     } else {
-        visit_order_classes::table
-            .inner_join(order_classes::table)
-            .filter(one_of(visit_order_classes::visit_id, &ids))
-            .order((order_classes::name_key, order_classes::id))
-            .select((
-                visit_order_classes::visit_id,
-                order_classes::id,
-                order_classes::name,
-                order_classes::enterprise_id,
-                order_classes::stage,
-                order_classes::archived_at,
-            ))
-            .load(conn)?
+        super::native!(conn, |c| {
+            visit_order_classes::table
+                .inner_join(order_classes::table)
+                .filter(one_of(visit_order_classes::visit_id, &ids))
+                .order((order_classes::name_key, order_classes::id))
+                .select((
+                    visit_order_classes::visit_id,
+                    order_classes::id,
+                    order_classes::name,
+                    order_classes::enterprise_id,
+                    order_classes::stage,
+                    order_classes::archived_at,
+                ))
+                .load(c)
+        })?
     };
     for (visit_id, id, name, enterprise_id, stage, archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
@@ -663,19 +677,21 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
     let linked: Vec<ItemRow> = if !wanted.internship_bases {
         Vec::new()
     } else {
-        visit_internship_bases::table
-            .inner_join(internship_bases::table)
-            .filter(one_of(visit_internship_bases::visit_id, &ids))
-            .order((internship_bases::name_key, internship_bases::id))
-            .select((
-                visit_internship_bases::visit_id,
-                internship_bases::id,
-                internship_bases::name,
-                internship_bases::enterprise_id,
-                internship_bases::stage,
-                internship_bases::archived_at,
-            ))
-            .load(conn)?
+        super::native!(conn, |c| {
+            visit_internship_bases::table
+                .inner_join(internship_bases::table)
+                .filter(one_of(visit_internship_bases::visit_id, &ids))
+                .order((internship_bases::name_key, internship_bases::id))
+                .select((
+                    visit_internship_bases::visit_id,
+                    internship_bases::id,
+                    internship_bases::name,
+                    internship_bases::enterprise_id,
+                    internship_bases::stage,
+                    internship_bases::archived_at,
+                ))
+                .load(c)
+        })?
     };
     for (visit_id, id, name, enterprise_id, stage, archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
