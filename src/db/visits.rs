@@ -176,7 +176,7 @@ pub fn list(conn: &mut DbConn, filter: &VisitFilter) -> Result<Page<Visit>> {
         if !filter.include_archived {
             query = query.filter(v::archived_at.is_null());
         }
-        if !ids.is_empty() {
+        if filter.enterprise_id.is_some() {
             query = query.filter(
                 v::id.eq_any(
                     visit_enterprises::table
