@@ -123,16 +123,9 @@ struct NewAgreementRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: AgreementId) -> Result<Agreement> {
-    let key = id.to_string();
-    super::native!(conn, |c| {
-        agreements::table
-            .find(&key)
-            .select(AgreementRow::as_select())
-            .first(c)
-    })
-    .optional()?
-    .ok_or_else(|| lifecycle::not_found::<Agreement>(id))?
-    .into_domain(domain::today())
+    super::row_by_id!(conn, agreements::table, AgreementRow, &id.to_string())?
+        .ok_or_else(|| lifecycle::not_found::<Agreement>(id))?
+        .into_domain(domain::today())
 }
 
 /// One page of agreements; `AgreementFilter::for_enterprise` gives what an

@@ -104,16 +104,9 @@ struct EnterpriseChangesRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: EnterpriseId) -> Result<Enterprise> {
-    let key = id.to_string();
-    super::native!(conn, |c| {
-        enterprises::table
-            .find(&key)
-            .select(EnterpriseRow::as_select())
-            .first(c)
-    })
-    .optional()?
-    .ok_or_else(|| lifecycle::not_found::<Enterprise>(id))?
-    .into_domain()
+    super::row_by_id!(conn, enterprises::table, EnterpriseRow, &id.to_string())?
+        .ok_or_else(|| lifecycle::not_found::<Enterprise>(id))?
+        .into_domain()
 }
 
 pub fn list(conn: &mut DbConn, filter: &EnterpriseFilter) -> Result<Page<Enterprise>> {

@@ -100,14 +100,12 @@ struct NewInternshipBaseRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: InternshipBaseId) -> Result<InternshipBase> {
-    let key = id.to_string();
-    super::native!(conn, |c| {
-        internship_bases::table
-            .find(&key)
-            .select(InternshipBaseRow::as_select())
-            .first(c)
-    })
-    .optional()?
+    super::row_by_id!(
+        conn,
+        internship_bases::table,
+        InternshipBaseRow,
+        &id.to_string()
+    )?
     .ok_or_else(|| lifecycle::not_found::<InternshipBase>(id))?
     .into_domain()
 }

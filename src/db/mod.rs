@@ -56,6 +56,21 @@ macro_rules! native {
 }
 pub(crate) use native;
 
+/// The row of `$table` whose primary key is `$key`, if there is one, read with
+/// `native!`: `row_by_id!(conn, enterprises::table, EnterpriseRow, &key)`.
+macro_rules! row_by_id {
+    ($conn:expr, $table:path, $row:ty, $key:expr) => {
+        $crate::db::native!($conn, |c| {
+            $table
+                .find($key)
+                .select(<$row>::as_select())
+                .first::<$row>(c)
+        })
+        .optional()
+    };
+}
+pub(crate) use row_by_id;
+
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 

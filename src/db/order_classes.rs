@@ -128,16 +128,9 @@ struct NewOrderClassRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: OrderClassId) -> Result<OrderClass> {
-    let key = id.to_string();
-    super::native!(conn, |c| {
-        order_classes::table
-            .find(&key)
-            .select(OrderClassRow::as_select())
-            .first(c)
-    })
-    .optional()?
-    .ok_or_else(|| lifecycle::not_found::<OrderClass>(id))?
-    .into_domain()
+    super::row_by_id!(conn, order_classes::table, OrderClassRow, &id.to_string())?
+        .ok_or_else(|| lifecycle::not_found::<OrderClass>(id))?
+        .into_domain()
 }
 
 /// One page of order classes; `OrderClassFilter::for_enterprise` gives what an

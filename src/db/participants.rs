@@ -106,16 +106,9 @@ struct NewParticipantRow<'a> {
 }
 
 pub fn get(conn: &mut DbConn, id: ParticipantId) -> Result<Participant> {
-    let key = id.to_string();
-    super::native!(conn, |c| {
-        participants::table
-            .find(&key)
-            .select(ParticipantRow::as_select())
-            .first(c)
-    })
-    .optional()?
-    .ok_or_else(|| lifecycle::not_found::<Participant>(id))?
-    .into_domain()
+    super::row_by_id!(conn, participants::table, ParticipantRow, &id.to_string())?
+        .ok_or_else(|| lifecycle::not_found::<Participant>(id))?
+        .into_domain()
 }
 
 pub fn list(conn: &mut DbConn, filter: &ParticipantFilter) -> Result<Page<Participant>> {

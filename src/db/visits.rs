@@ -129,15 +129,8 @@ pub fn get(conn: &mut DbConn, id: VisitId) -> Result<Visit> {
 
 /// A visit with the kinds of link in `wanted` looked up.
 fn read(conn: &mut DbConn, id: VisitId, wanted: Wanted) -> Result<Visit> {
-    let key = id.to_string();
-    let row = super::native!(conn, |c| {
-        visits::table
-            .find(&key)
-            .select(VisitRow::as_select())
-            .first(c)
-    })
-    .optional()?
-    .ok_or_else(|| lifecycle::not_found::<Visit>(id))?;
+    let row = super::row_by_id!(conn, visits::table, VisitRow, &id.to_string())?
+        .ok_or_else(|| lifecycle::not_found::<Visit>(id))?;
     let mut visits = embed(conn, vec![row], wanted)?;
     visits
         .pop()
