@@ -39,13 +39,14 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
-/// Runs a query written once on the backend's own connection: `native!(conn, |c| {
-/// query.first(c) })` writes the query out once per backend. Through `DbConn`,
-/// diesel's multi-connection layer renders the query's whole SQL text twice per run,
-/// even when it has the statement prepared and cached; on the backend's connection
-/// the cache finds a query by its type. A read by id answers about a third more
-/// requests per second this way (docs/PERFORMANCE.md, sixth round). The query must
-/// be built inside the macro, so that it is built for that backend.
+/// Runs work written once on the backend's own connection: `native!(conn, |c| {
+/// query.first(c) })` expands it once per backend, so a query must be built inside
+/// it, for that backend. What `DbConn` cannot do goes this way (a `UNION`, the
+/// transaction manager), and so do the hot reads: through `DbConn`, diesel's
+/// multi-connection layer renders a query's whole SQL text twice per run, even when
+/// it has the statement prepared and cached, while the backend's connection finds
+/// it in its cache by its type. A read by id answers about a third more requests
+/// per second this way (docs/PERFORMANCE.md, sixth round).
 macro_rules! native {
     ($conn:expr, |$c:ident| $query:expr) => {
         match $conn {
@@ -225,10 +226,9 @@ impl ManageConnection for ConnectionManager {
 /// Whether a connection's transaction state is unknown (a failed rollback, a panic
 /// inside a transaction), so that it must not be used again.
 pub fn is_broken(conn: &mut DbConn) -> bool {
-    match conn {
-        DbConn::Pg(c) => AnsiTransactionManager::is_broken_transaction_manager(c),
-        DbConn::Sqlite(c) => AnsiTransactionManager::is_broken_transaction_manager(c),
-    }
+    native!(conn, |c| {
+        AnsiTransactionManager::is_broken_transaction_manager(c)
+    })
 }
 
 /// A pooled connection, with what the pool has seen of its health.
@@ -317,18 +317,11 @@ where
     }
     match f(conn) {
         Ok(value) => {
-            let committed = match conn {
-                DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c),
-                DbConn::Pg(c) => AnsiTransactionManager::commit_transaction(c),
-            };
-            committed?;
+            native!(conn, |c| AnsiTransactionManager::commit_transaction(c))?;
             Ok(value)
         }
         Err(error) => {
-            let rolled_back = match conn {
-                DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
-                DbConn::Pg(c) => AnsiTransactionManager::rollback_transaction(c),
-            };
+            let rolled_back = native!(conn, |c| AnsiTransactionManager::rollback_transaction(c));
             if let Err(rollback_error) = rolled_back {
                 tracing::warn!(error = %rollback_error, "rollback failed");
             }

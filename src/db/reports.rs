@@ -74,8 +74,8 @@ pub fn pipeline(conn: &mut DbConn, scope: &Scope) -> Result<Pipeline> {
     use enterprises::dsl as e;
     use internship_bases::dsl as ib;
     use order_classes::dsl as oc;
-    // diesel's MultiConnection backend does not implement `UNION`, so the same
-    // query-builder expression is loaded on the concrete connection of each backend.
+    // diesel's MultiConnection backend does not implement `UNION`: the query is
+    // loaded on the backend's own connection (`native!`).
     macro_rules! counts {
         ($conn:expr) => {{
             let of_enterprises = scoped!(
@@ -133,10 +133,7 @@ pub fn pipeline(conn: &mut DbConn, scope: &Scope) -> Result<Pipeline> {
                 .load::<(String, String, i64)>($conn)?
         }};
     }
-    let rows = match conn {
-        DbConn::Sqlite(c) => counts!(c),
-        DbConn::Pg(c) => counts!(c),
-    };
+    let rows = super::native!(conn, |c| counts!(c));
     let mut pipeline = Pipeline::default();
     for (kind, stage, n) in rows {
         let kind: ItemKind = stored("report.kind", &kind)?;
