@@ -35,11 +35,13 @@ LINKS = {
     " FROM visit_participants vp JOIN participants p ON p.id = vp.participant_id"
     f" WHERE vp.visit_id IN ({IN})",
     "order_classes": "SELECT sum(length(vo.visit_id) + length(o.id) + length(o.name)"
-    " + length(o.enterprise_id) + length(o.stage) + length(o.name_key))"
+    " + length(o.enterprise_id) + length(o.stage) + ifnull(length(o.archived_at), 0)"
+    " + length(o.name_key))"
     " FROM visit_order_classes vo JOIN order_classes o ON o.id = vo.order_class_id"
     f" WHERE vo.visit_id IN ({IN})",
     "internship_bases": "SELECT sum(length(vi.visit_id) + length(i.id) + length(i.name)"
-    " + length(i.enterprise_id) + length(i.stage) + length(i.name_key))"
+    " + length(i.enterprise_id) + length(i.stage) + ifnull(length(i.archived_at), 0)"
+    " + length(i.name_key))"
     " FROM visit_internship_bases vi JOIN internship_bases i"
     f" ON i.id = vi.internship_base_id WHERE vi.visit_id IN ({IN})",
 }
