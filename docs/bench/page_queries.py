@@ -2,11 +2,12 @@
 
     python3 docs/bench/page_queries.py target/bench/liaison-40000.db
 
-The first page and a page halfway through the visits' span, 50 visits each, with
-the statements `db::visits::list` runs (the link queries' lists padded to 64 ids,
-as `db::one_of` does) and a 1 MiB page cache, as a pooled connection has. Each link
+The first page and a page halfway through the visits, 50 visits each, with the
+statements `db::visits::list` runs (the link queries' lists padded to 64 ids, as
+`db::one_of` does) and a 1 MiB page cache, as a pooled connection has. Each link
 query's columns are summed inside SQLite, so that Python's cost of building rows is
-not counted; the visits query returns its rows (50 of them). The data set is opened
+not counted, and so without its `ORDER BY` (sorting a page's 50–150 links is left
+out); the visits query returns its rows (50 of them). The data set is opened
 read-only. docs/PERFORMANCE.md, seventh round, has what it found.
 """
 
@@ -24,26 +25,37 @@ VISITS = (
     " AND starts_at < ? ORDER BY starts_at, id LIMIT 51"
 )
 IN = ",".join("?" * IDS)
+
+
+def link_query(link, key, item, columns):
+    """`embed`'s query for one kind of link, its columns summed: the visit's id and
+    `columns` of the link table `link` joined to `item` on `link.key = item.id`."""
+    summed = " + ".join(f"ifnull(length({c}), 0)" for c in ["l.visit_id", *columns])
+    return (
+        f"SELECT sum({summed}) FROM {link} l JOIN {item} i ON i.id = l.{key}"
+        f" WHERE l.visit_id IN ({IN})"
+    )
+
+
+ITEM = ["i.id", "i.name", "i.enterprise_id", "i.stage", "i.archived_at", "i.name_key"]
 LINKS = {
-    "enterprises": "SELECT sum(length(ve.visit_id) + length(e.id) + length(e.name)"
-    " + length(e.kind) + ifnull(length(e.archived_at), 0) + length(e.name_key))"
-    " FROM visit_enterprises ve JOIN enterprises e ON e.id = ve.enterprise_id"
-    f" WHERE ve.visit_id IN ({IN})",
-    "participants": "SELECT sum(length(vp.visit_id) + length(p.id) + length(p.full_name)"
-    " + ifnull(length(p.title), 0) + length(p.side) + ifnull(length(p.enterprise_id), 0)"
-    " + length(vp.role) + ifnull(length(p.archived_at), 0) + length(p.name_key))"
-    " FROM visit_participants vp JOIN participants p ON p.id = vp.participant_id"
-    f" WHERE vp.visit_id IN ({IN})",
-    "order_classes": "SELECT sum(length(vo.visit_id) + length(o.id) + length(o.name)"
-    " + length(o.enterprise_id) + length(o.stage) + ifnull(length(o.archived_at), 0)"
-    " + length(o.name_key))"
-    " FROM visit_order_classes vo JOIN order_classes o ON o.id = vo.order_class_id"
-    f" WHERE vo.visit_id IN ({IN})",
-    "internship_bases": "SELECT sum(length(vi.visit_id) + length(i.id) + length(i.name)"
-    " + length(i.enterprise_id) + length(i.stage) + ifnull(length(i.archived_at), 0)"
-    " + length(i.name_key))"
-    " FROM visit_internship_bases vi JOIN internship_bases i"
-    f" ON i.id = vi.internship_base_id WHERE vi.visit_id IN ({IN})",
+    "enterprises": link_query(
+        "visit_enterprises",
+        "enterprise_id",
+        "enterprises",
+        ["i.id", "i.name", "i.kind", "i.archived_at", "i.name_key"],
+    ),
+    "participants": link_query(
+        "visit_participants",
+        "participant_id",
+        "participants",
+        ["i.id", "i.full_name", "i.title", "i.side", "i.enterprise_id", "l.role",
+         "i.archived_at", "i.name_key"],
+    ),
+    "order_classes": link_query("visit_order_classes", "order_class_id", "order_classes", ITEM),
+    "internship_bases": link_query(
+        "visit_internship_bases", "internship_base_id", "internship_bases", ITEM
+    ),
 }
 
 
