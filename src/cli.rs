@@ -220,9 +220,10 @@ pub struct ServeArgs {
     #[arg(long, env = "LIAISON_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
-    /// Most database connections to keep open.
-    #[arg(long, env = "LIAISON_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub pool_size: u32,
+    /// Most database connections to keep open [default: on SQLite twice the CPU
+    /// cores, at least 4, each with a 3 MiB page cache; on PostgreSQL 8].
+    #[arg(long, env = "LIAISON_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: Option<u32>,
 
     /// Seconds a request waits for a free database connection before a 503.
     #[arg(long, env = "LIAISON_POOL_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
@@ -301,14 +302,45 @@ pub struct SeedArgs {
 
 impl ServeArgs {
     pub fn settings(&self) -> Settings {
+        let database = DatabaseUrl::parse(&self.database.database_url);
         Settings {
-            database: DatabaseUrl::parse(&self.database.database_url),
+            pool_size: self
+                .pool_size
+                .unwrap_or_else(|| database.backend.default_pool_size()),
+            database,
             bind: self.bind.clone(),
-            pool_size: self.pool_size,
             pool_timeout: Duration::from_secs(self.pool_timeout),
             workers: self.workers.map(|w| w as usize),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
             cors_origins: self.cors_origins.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Backend;
+
+    fn serve(args: &[&str]) -> Settings {
+        let cli = Cli::try_parse_from([&["liaison", "serve"], args].concat()).expect("arguments");
+        match cli.command {
+            Command::Serve(serve) => serve.settings(),
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    /// Run without `LIAISON_POOL_SIZE` in the environment (it stands in for the flag).
+    #[test]
+    fn the_pool_size_defaults_by_backend_and_the_flag_wins() {
+        if std::env::var_os("LIAISON_POOL_SIZE").is_some() {
+            return;
+        }
+        let sqlite = serve(&["--database-url", "liaison.db"]);
+        assert_eq!(sqlite.pool_size, Backend::Sqlite.default_pool_size());
+        let postgres = serve(&["--database-url", "postgres://127.0.0.1/liaison"]);
+        assert_eq!(postgres.pool_size, 8);
+        let given = serve(&["--database-url", "liaison.db", "--pool-size", "3"]);
+        assert_eq!(given.pool_size, 3);
     }
 }

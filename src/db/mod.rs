@@ -80,6 +80,12 @@ const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres
 
 /// How long a SQLite writer waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+/// Page cache of each SQLite connection, in KiB. A page of 50 visits reads some 500
+/// pages of 4 KiB (the visits and each one's links, scattered over the file); a
+/// cache that holds them all serves the same page again from memory, one that holds
+/// fewer evicts each page before it is read again and goes to the OS for all of
+/// them (0.6–0.9 ms more a page at 1 MiB; docs/PERFORMANCE.md, eighth round).
+const SQLITE_CACHE_KIB: u32 = 3 * 1024;
 /// Arbitrary key of the PostgreSQL advisory lock that serialises concurrent migrators.
 const MIGRATION_LOCK_KEY: i64 = 0x4c69_6169_736f_6e01;
 /// Key of the advisory lock taken while changing enterprise parents (cycle checks).
@@ -89,6 +95,22 @@ pub(crate) const HIERARCHY_LOCK_KEY: i64 = 0x4c69_6169_736f_6e02;
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// The pool's size when none is given. SQLite reads are work for this machine's
+    /// cores, and each connection keeps a page cache of its own, so twice the cores
+    /// keep them busy without holding the same pages many times over. A PostgreSQL
+    /// connection mostly waits on the server, so more of them pay.
+    pub fn default_pool_size(self) -> u32 {
+        match self {
+            Backend::Sqlite => {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                u32::try_from(cores.saturating_mul(2)).map_or(u32::MAX, |n| n.max(4))
+            }
+            Backend::Postgres => 8,
+        }
+    }
 }
 
 /// A parsed `DATABASE_URL`: `postgres://`/`postgresql://` selects PostgreSQL, anything
@@ -168,7 +190,7 @@ impl ConnectionManager {
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA cache_size = -1024;"
+                     PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
@@ -744,6 +766,35 @@ mod tests {
                 "{unwanted} in {options:?}"
             );
         }
+    }
+
+    /// Pooled SQLite connections get the page cache a page of visits needs; with
+    /// less, a repeated page is read from the OS again (nothing else would notice).
+    #[test]
+    fn a_sqlite_connection_has_the_page_cache_of_a_page() {
+        #[derive(diesel::QueryableByName)]
+        struct CacheSize {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            cache_size: i64,
+        }
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("cache.db");
+        let manager = ConnectionManager::new(DatabaseUrl::parse(&path.to_string_lossy()));
+        let mut conn = manager.open().expect("SQLite");
+        let size = diesel::sql_query("PRAGMA cache_size")
+            .get_result::<CacheSize>(&mut conn)
+            .expect("cache size")
+            .cache_size;
+        assert_eq!(size, -i64::from(SQLITE_CACHE_KIB));
+        assert_eq!(SQLITE_CACHE_KIB, 3 * 1024);
+    }
+
+    #[test]
+    fn the_default_pool_follows_the_backend() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let sqlite = Backend::Sqlite.default_pool_size();
+        assert_eq!(sqlite as usize, (2 * cores).max(4));
+        assert_eq!(Backend::Postgres.default_pool_size(), 8);
     }
 
     #[test]
