@@ -221,7 +221,7 @@ pub struct ServeArgs {
     pub bind: String,
 
     /// Most database connections to keep open [default: on SQLite twice the CPU
-    /// cores, at least 4, each with a 3 MiB page cache; on PostgreSQL 8].
+    /// cores, 4 to 16, each with a 3 MiB page cache; on PostgreSQL 8].
     #[arg(long, env = "LIAISON_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub pool_size: Option<u32>,
 

@@ -100,13 +100,14 @@ pub enum Backend {
 impl Backend {
     /// The pool's size when none is given. SQLite reads are work for this machine's
     /// cores, and each connection keeps a page cache of its own, so twice the cores
-    /// keep them busy without holding the same pages many times over. A PostgreSQL
-    /// connection mostly waits on the server, so more of them pay.
+    /// (4 to 16, at most 48 MiB of caches) keep them busy without holding the same
+    /// pages many times over. A PostgreSQL connection mostly waits on the server, so
+    /// more of them pay.
     pub fn default_pool_size(self) -> u32 {
         match self {
             Backend::Sqlite => {
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-                u32::try_from(cores.saturating_mul(2)).map_or(u32::MAX, |n| n.max(4))
+                u32::try_from(cores.saturating_mul(2).clamp(4, 16)).unwrap_or(16)
             }
             Backend::Postgres => 8,
         }
@@ -793,7 +794,7 @@ mod tests {
     fn the_default_pool_follows_the_backend() {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let sqlite = Backend::Sqlite.default_pool_size();
-        assert_eq!(sqlite as usize, (2 * cores).max(4));
+        assert_eq!(sqlite as usize, (2 * cores).clamp(4, 16));
         assert_eq!(Backend::Postgres.default_pool_size(), 8);
     }
 
