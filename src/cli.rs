@@ -334,6 +334,7 @@ mod tests {
     #[test]
     fn the_pool_size_defaults_by_backend_and_the_flag_wins() {
         if std::env::var_os("LIAISON_POOL_SIZE").is_some() {
+            eprintln!("LIAISON_POOL_SIZE is set: the pool size defaults were not checked");
             return;
         }
         let sqlite = serve(&["--database-url", "liaison.db"]);

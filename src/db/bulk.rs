@@ -296,10 +296,11 @@ struct Synchronous {
     synchronous: i32,
 }
 
+/// `PRAGMA cache_size`'s answer (negative: KiB; positive: pages).
 #[derive(QueryableByName)]
-struct CacheSize {
+pub(super) struct CacheSize {
     #[diesel(sql_type = BigInt)]
-    cache_size: i64,
+    pub(super) cache_size: i64,
 }
 
 /// Session settings changed for a load, to be put back with [`LoadSettings::restore`].

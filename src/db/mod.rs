@@ -773,17 +773,12 @@ mod tests {
     /// less, a repeated page is read from the OS again (nothing else would notice).
     #[test]
     fn a_sqlite_connection_has_the_page_cache_of_a_page() {
-        #[derive(diesel::QueryableByName)]
-        struct CacheSize {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            cache_size: i64,
-        }
         let dir = tempfile::tempdir().expect("temporary folder");
         let path = dir.path().join("cache.db");
         let manager = ConnectionManager::new(DatabaseUrl::parse(&path.to_string_lossy()));
         let mut conn = manager.open().expect("SQLite");
         let size = diesel::sql_query("PRAGMA cache_size")
-            .get_result::<CacheSize>(&mut conn)
+            .get_result::<bulk::CacheSize>(&mut conn)
             .expect("cache size")
             .cache_size;
         assert_eq!(size, -i64::from(SQLITE_CACHE_KIB));
