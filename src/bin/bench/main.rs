@@ -240,16 +240,30 @@ async fn measure(args: &Plan, liaison: &Path, backend: Backend) -> Result<Report
             server.reset_peak_rss()?;
         }
         let idle = tasks.split_off(op.in_flight(tasks.len()).min(tasks.len()));
+        // The server's CPU time when measuring starts, read while the load runs.
+        let pid = server.pid();
+        let measure_from = tokio::time::Instant::now() + warmup;
+        let cpu_from = tokio::spawn(async move {
+            tokio::time::sleep_until(measure_from).await;
+            server::cpu_time(pid)
+        });
         let (sample, back) = load::run(op, &client, &fixture, tasks, warmup, window).await;
+        let cpu_to = server.cpu_time()?;
+        let cpu_from = cpu_from
+            .await
+            .map_err(|e| format!("CPU time reader: {e}"))??;
         tasks = back;
         tasks.extend(idle);
-        let summary = sample.summary(window);
+        let summary = sample
+            .summary(window)
+            .with_server_cpu(cpu_to.saturating_sub(cpu_from));
         println!(
-            "  {:<24} {:>9.0} req/s  p99 {:>8} ms  errors {}",
+            "  {:<24} {:>9.0} req/s  p99 {:>8} ms  errors {}  server CPU {} µs/request",
             op.name(),
             summary.requests_per_s,
             ms(summary.p99_ms),
-            summary.errors
+            summary.errors,
+            cpu(summary.server_cpu_us)
         );
         rows.push((op, summary));
         if op == Op::Mixed {
@@ -279,6 +293,10 @@ async fn measure(args: &Plan, liaison: &Path, backend: Backend) -> Result<Report
 
 fn ms(value: Option<f64>) -> String {
     value.map_or("-".into(), |v| format!("{v:.2}"))
+}
+
+fn cpu(value: Option<f64>) -> String {
+    value.map_or("-".into(), |v| format!("{v:.0}"))
 }
 
 /// The load average when a run starts and ends: the machine is shared, so a figure
@@ -340,6 +358,7 @@ impl Report {
                     "error_kinds": s.error_kinds,
                     "first_error": s.first_error,
                     "fraction_of_ceiling": self.fraction(*op, s),
+                    "server_cpu_us_per_request": s.server_cpu_us,
                     "targets": targets
                         .iter()
                         .filter(|t| t.operation == Some(*op))
@@ -391,8 +410,8 @@ fn print_report(report: &Report) {
         )
     };
     println!(
-        "{:<24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>9}  target",
-        "operation", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "ceiling"
+        "{:<24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9}  target",
+        "operation", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "CPU µs", "ceiling"
     );
     for (op, s) in &report.rows {
         let fraction = report
@@ -404,13 +423,14 @@ fn print_report(report: &Report) {
             .map(verdict)
             .collect();
         println!(
-            "{:<24} {:>10.0} {:>9} {:>9} {:>9} {:>7} {:>9}  {}",
+            "{:<24} {:>10.0} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9}  {}",
             op.name(),
             s.requests_per_s,
             ms(s.p50_ms),
             ms(s.p99_ms),
             ms(s.p999_ms),
             s.errors,
+            cpu(s.server_cpu_us),
             fraction,
             verdicts.join("; ")
         );

@@ -1,5 +1,5 @@
 //! The data set and the server under test: seeding (or reusing) a database, making a
-//! token, starting `liaison serve` and reading its peak memory.
+//! token, starting `liaison serve` and reading its peak memory and CPU time.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -256,6 +256,15 @@ impl Server {
         Ok(())
     }
 
+    /// The CPU time the server has used so far, all its threads, user and system.
+    pub fn cpu_time(&self) -> Result<Duration, Error> {
+        cpu_time(self.child.id())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's peak resident memory so far (VmHWM), in KiB.
     pub fn peak_rss_kib(&self) -> Result<u64, Error> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
@@ -265,6 +274,25 @@ impl Server {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .ok_or_else(|| "no VmHWM in /proc/<pid>/status".into())
     }
+}
+
+/// The CPU time process `pid` has used so far, from `/proc/<pid>/stat`.
+pub fn cpu_time(pid: u32) -> Result<Duration, Error> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let ticks = cpu_ticks(&stat).ok_or("no utime and stime in /proc/<pid>/stat")?;
+    // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+/// utime + stime (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name
+/// (field 2) is in parentheses and may hold spaces and parentheses itself, so the
+/// fields are counted from its last `)`.
+fn cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
 }
 
 impl Drop for Server {
@@ -280,5 +308,41 @@ impl Drop for Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_are_utime_plus_stime_counted_after_the_command_name() {
+        let stat =
+            "4242 (liaison (a) b) S 1 4242 4242 0 -1 4194560 1869 0 0 0 1234 56 0 0 20 0 9 0";
+        assert_eq!(cpu_ticks(stat), Some(1290));
+    }
+
+    #[test]
+    fn a_cut_short_stat_line_has_no_cpu_ticks() {
+        assert_eq!(cpu_ticks("4242 (liaison) S 1 4242"), None);
+        assert_eq!(cpu_ticks("no name here"), None);
+    }
+
+    #[test]
+    fn cpu_time_grows_while_this_process_works() {
+        let before = cpu_time(std::process::id()).expect("own /proc/<pid>/stat");
+        let started = Instant::now();
+        let mut spin = 0u64;
+        let mut now = before;
+        while now < before + Duration::from_millis(30)
+            && started.elapsed() < Duration::from_secs(20)
+        {
+            spin = (0..1_000_000u64).fold(spin, |acc, i| acc.wrapping_add(i ^ acc));
+            now = cpu_time(std::process::id()).expect("own /proc/<pid>/stat");
+        }
+        assert!(
+            now >= before + Duration::from_millis(30),
+            "{before:?} → {now:?} ({spin})"
+        );
     }
 }

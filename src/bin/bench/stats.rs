@@ -40,6 +40,7 @@ impl Sample {
             errors: self.errors,
             error_kinds: self.error_kinds,
             first_error: self.first_error,
+            server_cpu_us: None,
         }
     }
 }
@@ -55,6 +56,19 @@ pub struct Summary {
     pub errors: u64,
     pub error_kinds: std::collections::BTreeMap<String, u64>,
     pub first_error: Option<String>,
+    /// The server's CPU time in the window per request measured, in microseconds:
+    /// what a request costs the server, whatever else the machine was doing. The
+    /// server process only: PostgreSQL's own backends are not counted.
+    pub server_cpu_us: Option<f64>,
+}
+
+impl Summary {
+    /// Sets `server_cpu_us` from the server's CPU time over the window.
+    pub fn with_server_cpu(mut self, cpu: Duration) -> Summary {
+        self.server_cpu_us =
+            (self.requests > 0).then(|| cpu.as_secs_f64() * 1e6 / self.requests as f64);
+        self
+    }
 }
 
 /// The `p`-th percentile (0 < p ≤ 100) of sorted values by nearest rank: the
@@ -115,5 +129,19 @@ mod tests {
         assert_eq!(summary.p99_ms, Some(5.0));
         assert_eq!(summary.errors, 1);
         assert_eq!(summary.error_kinds["HTTP 500"], 1);
+        assert_eq!(summary.server_cpu_us, None);
+        let summary = summary.with_server_cpu(Duration::from_millis(10));
+        assert_eq!(summary.server_cpu_us, Some(2000.0));
+    }
+
+    #[test]
+    fn no_requests_no_cpu_per_request() {
+        let summary = Sample::default().summary(Duration::from_secs(1));
+        assert_eq!(
+            summary
+                .with_server_cpu(Duration::from_secs(1))
+                .server_cpu_us,
+            None
+        );
     }
 }
