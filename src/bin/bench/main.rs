@@ -248,7 +248,7 @@ async fn measure(args: &Plan, liaison: &Path, backend: Backend) -> Result<Report
             server::cpu_time(pid)
         });
         let (sample, back) = load::run(op, &client, &fixture, tasks, warmup, window).await;
-        let cpu_to = server.cpu_time()?;
+        let cpu_to = server::cpu_time(pid)?;
         let cpu_from = cpu_from
             .await
             .map_err(|e| format!("CPU time reader: {e}"))??;

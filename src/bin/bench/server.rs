@@ -256,11 +256,6 @@ impl Server {
         Ok(())
     }
 
-    /// The CPU time the server has used so far, all its threads, user and system.
-    pub fn cpu_time(&self) -> Result<Duration, Error> {
-        cpu_time(self.child.id())
-    }
-
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -276,7 +271,8 @@ impl Server {
     }
 }
 
-/// The CPU time process `pid` has used so far, from `/proc/<pid>/stat`.
+/// The CPU time process `pid` has used so far, all its threads, user and system,
+/// from `/proc/<pid>/stat`.
 pub fn cpu_time(pid: u32) -> Result<Duration, Error> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let ticks = cpu_ticks(&stat).ok_or("no utime and stime in /proc/<pid>/stat")?;
