@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::ids::{AuditId, TokenId};
 use super::input::{self, Checker};
 use super::page::{self, PageRequest, SortKey};
+use super::rfc3339;
 use super::{vocabulary, DomainError, FieldError};
 
 vocabulary! {
@@ -48,9 +49,13 @@ pub struct Token {
     pub id: TokenId,
     pub name: String,
     pub role: Role,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::option")]
     pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339::option")]
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339::option")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -270,6 +275,7 @@ impl From<super::stage_machine::SubjectKind> for EntityKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub id: AuditId,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub at: DateTime<Utc>,
     pub actor: AuditActor,
     pub action: AuditAction,

@@ -9,6 +9,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::ids::{AgreementId, EnterpriseId, InternshipBaseId, OrderClassId};
 use super::input::{self, Checker, LONG_TEXT, SHORT_TEXT};
 use super::page::{self, PageRequest, SortKey};
+use super::rfc3339;
 use super::{name, vocabulary, DomainError, FieldError};
 
 vocabulary! {
@@ -76,9 +77,12 @@ pub struct Agreement {
     pub status: AgreementStatus,
     pub document_url: Option<String>,
     pub notes: Option<String>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    #[serde(serialize_with = "rfc3339::option")]
     pub archived_at: Option<DateTime<Utc>>,
 }
 

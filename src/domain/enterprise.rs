@@ -14,6 +14,7 @@ use super::internship_base::InternshipBase;
 use super::order_class::OrderClass;
 use super::page::{self, Embedded, PageRequest, Sort, SortKey};
 use super::participant::Participant;
+use super::rfc3339;
 use super::stage::Stage;
 use super::visit::Visit;
 use super::{name, vocabulary, DomainError, FieldError};
@@ -42,10 +43,14 @@ pub struct Enterprise {
     pub description: Option<String>,
     pub parent_id: Option<EnterpriseId>,
     pub stage: Stage,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub stage_changed_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    #[serde(serialize_with = "rfc3339::option")]
     pub archived_at: Option<DateTime<Utc>>,
 }
 

@@ -14,6 +14,7 @@ pub mod order_class;
 pub mod page;
 pub mod participant;
 pub mod report;
+pub mod rfc3339;
 pub mod stage;
 pub mod stage_machine;
 pub mod timeline;

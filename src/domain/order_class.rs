@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::ids::{EnterpriseId, OrderClassId};
 use super::input::{self, Checker, LONG_TEXT, SHORT_TEXT};
 use super::page::{self, PageRequest, SortKey};
+use super::rfc3339;
 use super::stage::Stage;
 use super::transition::{self, InitialStage};
 use super::{name, vocabulary, DomainError, FieldError};
@@ -33,10 +34,14 @@ pub struct OrderClass {
     pub ends_on: Option<NaiveDate>,
     pub description: Option<String>,
     pub stage: Stage,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub stage_changed_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    #[serde(serialize_with = "rfc3339::option")]
     pub archived_at: Option<DateTime<Utc>>,
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::ids::{EnterpriseId, ParticipantId};
 use super::input::{self, Checker, LONG_TEXT};
 use super::page::{self, PageRequest, Sort, SortKey};
+use super::rfc3339;
 use super::{name, vocabulary, DomainError, FieldError};
 
 vocabulary! {
@@ -28,9 +29,12 @@ pub struct Participant {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub notes: Option<String>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    #[serde(serialize_with = "rfc3339::option")]
     pub archived_at: Option<DateTime<Utc>>,
 }
 

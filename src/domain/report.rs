@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::agreement::AgreementKind;
 use super::ids::EnterpriseId;
 use super::page::{self, PageRequest, SortKey};
+use super::rfc3339;
 use super::stage::Stage;
 use super::visit::Direction;
 use super::{name, vocabulary, DomainError, FieldError};
@@ -254,8 +255,10 @@ pub struct StalledItem {
     pub name: String,
     pub enterprise: Named,
     pub stage: Stage,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub stage_changed_at: DateTime<Utc>,
     /// The latest visit of the item's enterprise so far, if any.
+    #[serde(serialize_with = "rfc3339::option")]
     pub last_visit_at: Option<DateTime<Utc>>,
 }
 

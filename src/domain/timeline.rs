@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::agreement::AgreementKind;
 use super::ids::{AgreementId, TransitionId, VisitId};
 use super::page::{Page, DEFAULT_LIMIT, MAX_LIMIT};
+use super::rfc3339;
 use super::stage::Stage;
 use super::stage_machine::SubjectKind;
 use super::visit::{self, Direction, VisitStatus};
@@ -37,6 +38,7 @@ impl TimelineKind {
 /// One point of the timeline: when, and a summary of what.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEntry {
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub at: DateTime<Utc>,
     #[serde(flatten)]
     pub event: Event,

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::ids::{AgreementId, EnterpriseId, TransitionId, VisitId};
 use super::input::{self, Checker, LONG_TEXT};
+use super::rfc3339;
 use super::stage::Stage;
 use super::stage_machine::SubjectKind;
 use super::{DomainError, FieldError};
@@ -65,6 +66,7 @@ impl TransitionRequest {
 pub struct VisitSummary {
     pub id: VisitId,
     pub title: String,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub starts_at: DateTime<Utc>,
 }
 
@@ -86,7 +88,9 @@ pub struct Transition {
     /// `None` for the stage an item was created at.
     pub from_stage: Option<Stage>,
     pub to_stage: Stage,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub occurred_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub recorded_at: DateTime<Utc>,
     /// Who made the move; always `None` until the API knows its users.
     pub actor: Option<String>,

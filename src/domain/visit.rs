@@ -13,6 +13,7 @@ use super::ids::{EnterpriseId, InternshipBaseId, OrderClassId, ParticipantId, Vi
 use super::input::{self, Checker, LONG_TEXT, SHORT_TEXT};
 use super::page::{self, PageRequest, SortKey};
 use super::participant::Side;
+use super::rfc3339;
 use super::stage::Stage;
 use super::{name, vocabulary, DomainError, FieldError};
 
@@ -53,7 +54,9 @@ pub const MAX_ITEMS: usize = 100;
 pub struct Visit {
     pub id: VisitId,
     pub title: String,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub starts_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::option")]
     pub ends_at: Option<DateTime<Utc>>,
     pub direction: Direction,
     pub location: Option<String>,
@@ -67,9 +70,12 @@ pub struct Visit {
     pub participants: Vec<VisitParticipant>,
     pub order_classes: Vec<VisitItem<OrderClassId>>,
     pub internship_bases: Vec<VisitItem<InternshipBaseId>>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    #[serde(serialize_with = "rfc3339::option")]
     pub archived_at: Option<DateTime<Utc>>,
     /// Every link, archived records included: the embedded lists above show only
     /// live records, but a PATCH must not drop the others.
