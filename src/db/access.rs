@@ -31,9 +31,13 @@ struct TokenRow {
     name: String,
     role: String,
     token_hash: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     last_used_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     expires_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     revoked_at: Option<NaiveDateTime>,
 }
 
@@ -324,6 +328,7 @@ pub fn record(
 #[diesel(table_name = audit_log)]
 struct AuditRow {
     id: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     at: NaiveDateTime,
     actor_id: Option<String>,
     actor_name: String,

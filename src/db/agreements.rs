@@ -32,9 +32,12 @@ struct AgreementRow {
     valid_until: Option<NaiveDate>,
     document_url: Option<String>,
     notes: Option<String>,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 

@@ -29,10 +29,14 @@ struct InternshipBaseRow {
     positions: i32,
     description: Option<String>,
     stage: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     stage_changed_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 

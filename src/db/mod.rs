@@ -12,6 +12,7 @@ pub mod participants;
 mod references;
 pub mod reports;
 pub mod schema;
+mod stamp;
 pub mod timeline;
 pub mod transitions;
 pub mod visits;

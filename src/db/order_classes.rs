@@ -33,10 +33,14 @@ struct OrderClassRow {
     ends_on: Option<NaiveDate>,
     description: Option<String>,
     stage: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     stage_changed_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 

@@ -125,6 +125,7 @@ struct TransitionCols {
     subject_id: String,
     from_stage: Option<String>,
     to_stage: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     occurred_at: NaiveDateTime,
     note: Option<String>,
     visit_id: Option<String>,

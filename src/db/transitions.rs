@@ -389,7 +389,9 @@ struct TransitionRow {
     enterprise_id: String,
     from_stage: Option<String>,
     to_stage: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     occurred_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     recorded_at: NaiveDateTime,
     actor: Option<String>,
     note: Option<String>,

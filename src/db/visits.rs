@@ -26,7 +26,9 @@ use crate::domain::{self, Precondition};
 struct VisitRow {
     id: String,
     title: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     starts_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     ends_at: Option<NaiveDateTime>,
     direction: String,
     location: Option<String>,
@@ -36,9 +38,12 @@ struct VisitRow {
     follow_up: Option<String>,
     follow_up_due: Option<NaiveDate>,
     status: String,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::stamp::Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
+    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 
