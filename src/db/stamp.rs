@@ -161,4 +161,61 @@ mod tests {
             assert_eq!(parse(text), None, "{text}");
         }
     }
+
+    diesel::table! {
+        times (id) {
+            id -> Integer,
+            at -> Timestamp,
+            maybe -> Nullable<Timestamp>,
+        }
+    }
+
+    /// Through a SQLite connection: what diesel wrote, other forms SQLite holds
+    /// (left to diesel's parser), and NULL.
+    #[test]
+    fn reads_rows_through_diesel() {
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+
+        use super::{MaybeStamp, Stamp};
+
+        #[derive(Queryable)]
+        struct Row {
+            #[diesel(deserialize_as = Stamp)]
+            at: NaiveDateTime,
+            #[diesel(deserialize_as = MaybeStamp)]
+            maybe: Option<NaiveDateTime>,
+        }
+
+        let mut conn = SqliteConnection::establish(":memory:").expect("memory");
+        conn.batch_execute(
+            "CREATE TABLE times (id INTEGER PRIMARY KEY, at TEXT NOT NULL, maybe TEXT)",
+        )
+        .expect("table");
+        let written = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+            .and_then(|d| d.and_hms_micro_opt(20, 38, 45, 120_034))
+            .unwrap();
+        diesel::insert_into(times::table)
+            .values((
+                times::id.eq(1),
+                times::at.eq(written),
+                times::maybe.eq(None::<NaiveDateTime>),
+            ))
+            .execute(&mut conn)
+            .expect("insert");
+        conn.batch_execute(
+            "INSERT INTO times VALUES (2, '2022-01-07T01:00:00Z', '2022-01-07 01:00:00')",
+        )
+        .expect("insert text");
+        let rows: Vec<Row> = times::table
+            .order(times::id)
+            .select((times::at, times::maybe))
+            .load(&mut conn)
+            .expect("rows");
+        let other = chrono::NaiveDate::from_ymd_opt(2022, 1, 7)
+            .and_then(|d| d.and_hms_opt(1, 0, 0))
+            .unwrap();
+        assert_eq!((rows[0].at, rows[0].maybe), (written, None));
+        assert_eq!((rows[1].at, rows[1].maybe), (other, Some(other)));
+    }
 }
