@@ -72,9 +72,26 @@ impl From<db::Error> for ApiError {
             db::Error::Query(QueryError::NotFound) => {
                 ApiError::Internal("unexpected missing row".into())
             }
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(with_causes(&other)),
         }
     }
+}
+
+/// An error's message and its causes' (those that add to it): the log line of a
+/// 500 should say what went wrong. diesel's error for a value it could not read,
+/// for one, names the field and leaves the value and the reason to its cause.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let text = next.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = next.source();
+    }
+    message
 }
 
 /// The RFC 9457 body.
@@ -241,5 +258,27 @@ impl ResponseError for ApiError {
             _ => {}
         }
         response.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::Error as QueryError;
+
+    use super::ApiError;
+    use crate::db;
+
+    #[test]
+    fn an_internal_error_keeps_its_causes() {
+        let unreadable = QueryError::DeserializationError("stored value \"x\": bad id".into());
+        let ApiError::Internal(message) = ApiError::from(db::Error::Query(unreadable)) else {
+            panic!("not an internal error");
+        };
+        assert_eq!(message, "database error: stored value \"x\": bad id");
+        let corrupt = db::Error::Corrupt("visits.status = \"x\"".into());
+        let ApiError::Internal(message) = ApiError::from(corrupt) else {
+            panic!("not an internal error");
+        };
+        assert_eq!(message, "corrupt row: visits.status = \"x\"");
     }
 }
