@@ -8,6 +8,7 @@ pub mod internship_bases;
 pub(crate) mod lifecycle;
 mod one_of;
 pub mod order_classes;
+mod parsed;
 pub mod participants;
 mod references;
 pub mod reports;

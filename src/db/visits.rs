@@ -8,16 +8,20 @@ use diesel::prelude::*;
 
 use super::lifecycle::{self, archivable};
 use super::one_of::one_of;
+use super::parsed::Parsed;
 use super::schema::{
     enterprises, internship_bases, order_classes, participants, visit_enterprises,
     visit_internship_bases, visit_order_classes, visit_participants, visits,
 };
 use super::{keyset, stored, utc, write, DbConn, Result};
-use crate::domain::ids::{EnterpriseId, VisitId};
+use crate::domain::enterprise::EnterpriseKind;
+use crate::domain::ids::{EnterpriseId, InternshipBaseId, OrderClassId, ParticipantId, VisitId};
 use crate::domain::page::Page;
+use crate::domain::participant::Side;
+use crate::domain::stage::Stage;
 use crate::domain::visit::{
-    LinkFacts, Links, ParticipantRole, Visit, VisitEnterprise, VisitFields, VisitFilter, VisitItem,
-    VisitParticipant, VisitSort,
+    LinkFacts, Links, ParticipantRole, Role, Visit, VisitEnterprise, VisitFields, VisitFilter,
+    VisitItem, VisitParticipant, VisitSort,
 };
 use crate::domain::{self, Precondition};
 
@@ -534,13 +538,16 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
         .into_iter()
         .map(VisitRow::into_domain)
         .collect::<Result<_>>()?;
-    let position: HashMap<String, usize> = visits
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.id.to_string(), i))
-        .collect();
+    let position: HashMap<VisitId, usize> =
+        visits.iter().enumerate().map(|(i, v)| (v.id, i)).collect();
 
-    type EnterpriseRow = (String, String, String, String, Option<NaiveDateTime>);
+    type EnterpriseRow = (
+        Parsed<VisitId>,
+        Parsed<EnterpriseId>,
+        String,
+        Parsed<EnterpriseKind>,
+        Option<NaiveDateTime>,
+    );
     let linked: Vec<EnterpriseRow> = if !wanted.enterprises {
         Vec::new()
     } else {
@@ -559,29 +566,24 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
                 .load(c)
         })?
     };
-    for (visit_id, id, name, kind, archived_at) in linked {
+    for (Parsed(visit_id), Parsed(id), name, Parsed(kind), archived_at) in linked {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
             continue;
         };
-        let id: EnterpriseId = stored("visit_enterprises.enterprise_id", &id)?;
         visit.links.enterprise_ids.push(id);
         if archived_at.is_none() {
-            visit.enterprises.push(VisitEnterprise {
-                id,
-                name,
-                kind: stored("enterprises.kind", &kind)?,
-            });
+            visit.enterprises.push(VisitEnterprise { id, name, kind });
         }
     }
 
     type ParticipantRow = (
-        String,
-        String,
-        String,
-        Option<String>,
+        Parsed<VisitId>,
+        Parsed<ParticipantId>,
         String,
         Option<String>,
-        String,
+        Parsed<Side>,
+        Option<Parsed<EnterpriseId>>,
+        Parsed<Role>,
         Option<NaiveDateTime>,
     );
     let linked: Vec<ParticipantRow> = if !wanted.participants {
@@ -605,39 +607,46 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
                 .load(c)
         })?
     };
-    for (visit_id, id, full_name, title, side, enterprise_id, role, archived_at) in linked {
+    for (
+        Parsed(visit_id),
+        Parsed(id),
+        full_name,
+        title,
+        Parsed(side),
+        enterprise_id,
+        Parsed(role),
+        archived_at,
+    ) in linked
+    {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
             continue;
         };
         let link = ParticipantRole {
-            participant_id: stored("visit_participants.participant_id", &id)?,
-            role: stored("visit_participants.role", &role)?,
+            participant_id: id,
+            role,
         };
         visit.links.participants.push(link);
         if archived_at.is_none() {
             visit.participants.push(VisitParticipant {
-                id: link.participant_id,
+                id,
                 full_name,
                 title,
-                side: stored("participants.side", &side)?,
-                enterprise_id: enterprise_id
-                    .as_deref()
-                    .map(|e| stored("participants.enterprise_id", e))
-                    .transpose()?,
-                role: link.role,
+                side,
+                enterprise_id: enterprise_id.map(|Parsed(e)| e),
+                role,
             });
         }
     }
 
-    type ItemRow = (
+    type ItemRow<Id> = (
+        Parsed<VisitId>,
+        Parsed<Id>,
         String,
-        String,
-        String,
-        String,
-        String,
+        Parsed<EnterpriseId>,
+        Parsed<Stage>,
         Option<NaiveDateTime>,
     );
-    let linked: Vec<ItemRow> = if !wanted.order_classes {
+    let linked: Vec<ItemRow<OrderClassId>> = if !wanted.order_classes {
         Vec::new()
     } else {
         super::native!(conn, |c| {
@@ -656,15 +665,17 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
                 .load(c)
         })?
     };
-    for (visit_id, id, name, enterprise_id, stage, archived_at) in linked {
+    for (Parsed(visit_id), Parsed(id), name, Parsed(enterprise_id), Parsed(stage), archived_at) in
+        linked
+    {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
             continue;
         };
         let item = VisitItem {
-            id: stored("visit_order_classes.order_class_id", &id)?,
+            id,
             name,
-            enterprise_id: stored("order_classes.enterprise_id", &enterprise_id)?,
-            stage: stored("order_classes.stage", &stage)?,
+            enterprise_id,
+            stage,
         };
         visit.links.order_class_ids.push(item.id);
         if archived_at.is_none() {
@@ -672,7 +683,7 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
         }
     }
 
-    let linked: Vec<ItemRow> = if !wanted.internship_bases {
+    let linked: Vec<ItemRow<InternshipBaseId>> = if !wanted.internship_bases {
         Vec::new()
     } else {
         super::native!(conn, |c| {
@@ -691,15 +702,17 @@ fn embed(conn: &mut DbConn, rows: Vec<VisitRow>, wanted: Wanted) -> Result<Vec<V
                 .load(c)
         })?
     };
-    for (visit_id, id, name, enterprise_id, stage, archived_at) in linked {
+    for (Parsed(visit_id), Parsed(id), name, Parsed(enterprise_id), Parsed(stage), archived_at) in
+        linked
+    {
         let Some(visit) = position.get(&visit_id).map(|&i| &mut visits[i]) else {
             continue;
         };
         let item = VisitItem {
-            id: stored("visit_internship_bases.internship_base_id", &id)?,
+            id,
             name,
-            enterprise_id: stored("internship_bases.enterprise_id", &enterprise_id)?,
-            stage: stored("internship_bases.stage", &stage)?,
+            enterprise_id,
+            stage,
         };
         visit.links.internship_base_ids.push(item.id);
         if archived_at.is_none() {
