@@ -10,7 +10,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::pg::Pg;
+use diesel::pg::{Pg, PgValue};
 use diesel::sql_types::{Nullable, Timestamp};
 use diesel::sqlite::{Sqlite, SqliteValue};
 
@@ -44,7 +44,7 @@ impl FromSql<Timestamp, Sqlite> for Stamp {
 }
 
 impl FromSql<Timestamp, Pg> for Stamp {
-    fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(value).map(Stamp)
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! chrono's own `Serialize` hands its `Display` to serde's `collect_str`, and
 //! serde_json escapes each of the twenty-odd pieces that `Display` writes as a
-//! string of its own: on a page of 50 visits that came to 5 % of the server's
+//! string of its own: on a page of 50 visits that came to 6 % of the server's
 //! instructions. Here the digits go into a buffer on the stack, written as one
 //! string. Use on fields of the records clients read:
 //! `#[serde(serialize_with = "rfc3339::serialize")]`, or `rfc3339::option`.
