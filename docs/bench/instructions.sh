@@ -8,8 +8,8 @@
 # Serves a copy of the database under callgrind (it needs `valgrind` and `curl`),
 # sends 20 requests to warm the caches, then counts `requests` more (default 100),
 # sent one after the other on one connection, and prints the instructions per
-# request and the functions that cost most (self and inclusive). The database must
-# already hold an admin token `instructions` or the script creates one in the copy.
+# request and the functions that cost most (self and inclusive). The copy gets an
+# admin token of its own; the database itself is left as it was.
 # Example, the bench's first page on its SQLite data set:
 #
 #   docs/bench/instructions.sh target/release/liaison target/bench/liaison-40000.db \
@@ -17,7 +17,7 @@
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 fi
 liaison=$(realpath "$1")
@@ -29,7 +29,8 @@ work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cp "$database" "$work/copy.db"
-token=$("$liaison" token create --name instructions --role admin \
+# A name no earlier run's copy can have taken (token names are unique).
+token=$("$liaison" token create --name "instructions-$$-$(date +%s)" --role admin \
     --database-url "$work/copy.db" 2>/dev/null)
 
 # Instrumentation starts only after the warm-up, so start-up is not counted.
