@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::schema::{api_tokens, audit_log};
+use super::stamp::{MaybeStamp, Stamp};
 use super::{
     after_time, cursor_time, keyset, serialise, stored, utc, write, DbConn, Error, Result,
 };
@@ -31,13 +32,13 @@ struct TokenRow {
     name: String,
     role: String,
     token_hash: String,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     last_used_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     expires_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     revoked_at: Option<NaiveDateTime>,
 }
 
@@ -328,7 +329,7 @@ pub fn record(
 #[diesel(table_name = audit_log)]
 struct AuditRow {
     id: String,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     at: NaiveDateTime,
     actor_id: Option<String>,
     actor_name: String,

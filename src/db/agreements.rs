@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::lifecycle::{self, archivable, Archivable};
 use super::schema::agreements;
+use super::stamp::{MaybeStamp, Stamp};
 use super::{
     internship_bases, keyset, order_classes, references, stored, utc, write, DbConn, Result,
 };
@@ -32,12 +33,12 @@ struct AgreementRow {
     valid_until: Option<NaiveDate>,
     document_url: Option<String>,
     notes: Option<String>,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::lifecycle::{self, archivable};
 use super::schema::{agreements, enterprises, internship_bases, order_classes, participants};
+use super::stamp::{MaybeStamp, Stamp};
 use super::{keyset, stored, utc, write, DbConn, Error, Result};
 use crate::domain::access::EntityKind;
 use crate::domain::enterprise::{Enterprise, EnterpriseFields, EnterpriseFilter, EnterpriseSort};
@@ -31,14 +32,14 @@ struct EnterpriseRow {
     description: Option<String>,
     parent_id: Option<String>,
     stage: String,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     stage_changed_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::lifecycle::{self, archivable, Archivable};
 use super::schema::{agreements, order_classes};
+use super::stamp::{MaybeStamp, Stamp};
 use super::transitions;
 use super::{keyset, references, stored, utc, write, DbConn, Error, Result};
 use crate::domain::ids::{EnterpriseId, OrderClassId};
@@ -33,14 +34,14 @@ struct OrderClassRow {
     ends_on: Option<NaiveDate>,
     description: Option<String>,
     stage: String,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     stage_changed_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 

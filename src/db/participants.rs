@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::lifecycle::{self, archivable};
 use super::schema::{enterprises, participants};
+use super::stamp::{MaybeStamp, Stamp};
 use super::{keyset, stored, utc, write, DbConn, Result};
 use crate::domain::ids::{EnterpriseId, ParticipantId};
 use crate::domain::page::Page;
@@ -31,12 +32,12 @@ struct ParticipantRow {
     email: Option<String>,
     phone: Option<String>,
     notes: Option<String>,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 

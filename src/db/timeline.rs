@@ -8,6 +8,7 @@ use super::schema::{
     agreements, enterprises, internship_bases, order_classes, stage_transitions, visit_enterprises,
     visits,
 };
+use super::stamp::Stamp;
 use super::{lifecycle, stored, utc, DbConn, Result};
 use crate::domain::enterprise::Enterprise;
 use crate::domain::ids::EnterpriseId;
@@ -125,7 +126,7 @@ struct TransitionCols {
     subject_id: String,
     from_stage: Option<String>,
     to_stage: String,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     occurred_at: NaiveDateTime,
     note: Option<String>,
     visit_id: Option<String>,

@@ -9,6 +9,7 @@ use super::schema::{
     agreements, enterprises, internship_bases, order_classes, stage_transitions, visit_enterprises,
     visits,
 };
+use super::stamp::Stamp;
 use super::{stored, utc, write, DbConn, Result};
 use crate::domain::enterprise::Enterprise;
 use crate::domain::ids::{AgreementId, EnterpriseId, TransitionId, VisitId};
@@ -389,9 +390,9 @@ struct TransitionRow {
     enterprise_id: String,
     from_stage: Option<String>,
     to_stage: String,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     occurred_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     recorded_at: NaiveDateTime,
     actor: Option<String>,
     note: Option<String>,

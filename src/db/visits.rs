@@ -13,6 +13,7 @@ use super::schema::{
     enterprises, internship_bases, order_classes, participants, visit_enterprises,
     visit_internship_bases, visit_order_classes, visit_participants, visits,
 };
+use super::stamp::{MaybeStamp, Stamp};
 use super::{keyset, stored, utc, write, DbConn, Result};
 use crate::domain::enterprise::EnterpriseKind;
 use crate::domain::ids::{EnterpriseId, InternshipBaseId, OrderClassId, ParticipantId, VisitId};
@@ -30,9 +31,9 @@ use crate::domain::{self, Precondition};
 struct VisitRow {
     id: String,
     title: String,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     starts_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     ends_at: Option<NaiveDateTime>,
     direction: String,
     location: Option<String>,
@@ -42,12 +43,12 @@ struct VisitRow {
     follow_up: Option<String>,
     follow_up_due: Option<NaiveDate>,
     status: String,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
-    #[diesel(deserialize_as = super::stamp::Stamp)]
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     version: i64,
-    #[diesel(deserialize_as = super::stamp::MaybeStamp)]
+    #[diesel(deserialize_as = MaybeStamp)]
     archived_at: Option<NaiveDateTime>,
 }
 
