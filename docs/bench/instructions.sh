@@ -9,7 +9,9 @@
 # sends 20 requests to warm the caches, then counts `requests` more (default 100),
 # sent one after the other on one connection, and prints the instructions per
 # request and the functions that cost most (self and inclusive). The copy gets an
-# admin token of its own; the database itself is left as it was.
+# admin token of its own; the database itself is left as it was. With
+# INSTRUCTIONS_OUT=<file> set, the callgrind profile is kept there for
+# `callgrind_annotate`.
 # Example, the bench's first page on its SQLite data set:
 #
 #   docs/bench/instructions.sh target/release/liaison target/bench/liaison-40000.db \
@@ -17,7 +19,7 @@
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 fi
 liaison=$(realpath "$1")
@@ -59,6 +61,9 @@ kill "$server"
 wait "$server" 2>/dev/null || true
 
 echo "responses: $(echo "$statuses" | xargs)"
+if [ -n "${INSTRUCTIONS_OUT:-}" ]; then
+    cp "$work/callgrind.out.1" "$INSTRUCTIONS_OUT"
+fi
 total=$(callgrind_annotate "$work/callgrind.out.1" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 echo "instructions per request: $((total / requests))"
 echo
