@@ -245,20 +245,34 @@ async fn measure(args: &Plan, liaison: &Path, backend: Backend) -> Result<Report
         let measure_from = tokio::time::Instant::now() + warmup;
         let cpu_from = tokio::spawn(async move {
             tokio::time::sleep_until(measure_from).await;
-            server::cpu_time(pid)
+            // Off the load generator's threads: the scan of /proc takes milliseconds.
+            tokio::task::spawn_blocking(move || {
+                let database = (backend == Backend::Postgres).then(server::PostgresCpu::now);
+                server::cpu_time(pid).map(|server| (server, database))
+            })
+            .await
         });
         let (sample, back) = load::run(op, &client, &fixture, tasks, warmup, window).await;
         let cpu_to = server::cpu_time(pid)?;
-        let cpu_from = cpu_from
+        let database_to = (backend == Backend::Postgres).then(server::PostgresCpu::now);
+        let (cpu_from, database_from) = cpu_from
             .await
+            .map_err(|e| format!("CPU time reader: {e}"))?
             .map_err(|e| format!("CPU time reader: {e}"))??;
+        let database_cpu = database_to
+            .zip(database_from)
+            .and_then(|(to, from)| to.since(&from));
         tasks = back;
         tasks.extend(idle);
         let summary = sample
             .summary(window)
-            .with_server_cpu(cpu_to.saturating_sub(cpu_from));
+            .with_server_cpu(cpu_to.saturating_sub(cpu_from))
+            .with_database_cpu(database_cpu);
+        let database = summary
+            .database_cpu_us
+            .map_or(String::new(), |us| format!(", PostgreSQL {us:.0} µs"));
         println!(
-            "  {:<24} {:>9.0} req/s  p99 {:>8} ms  errors {}  server CPU {} µs/request",
+            "  {:<24} {:>9.0} req/s  p99 {:>8} ms  errors {}  server CPU {} µs/request{database}",
             op.name(),
             summary.requests_per_s,
             ms(summary.p99_ms),
@@ -359,6 +373,7 @@ impl Report {
                     "first_error": s.first_error,
                     "fraction_of_ceiling": self.fraction(*op, s),
                     "server_cpu_us_per_request": s.server_cpu_us,
+                    "database_cpu_us_per_request": s.database_cpu_us,
                     "targets": targets
                         .iter()
                         .filter(|t| t.operation == Some(*op))
@@ -410,8 +425,16 @@ fn print_report(report: &Report) {
         )
     };
     println!(
-        "{:<24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9}  target",
-        "operation", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "CPU µs", "ceiling"
+        "{:<24} {:>10} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9}  target",
+        "operation",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "errors",
+        "CPU µs",
+        "DB CPU µs",
+        "ceiling"
     );
     for (op, s) in &report.rows {
         let fraction = report
@@ -423,7 +446,7 @@ fn print_report(report: &Report) {
             .map(verdict)
             .collect();
         println!(
-            "{:<24} {:>10.0} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9}  {}",
+            "{:<24} {:>10.0} {:>9} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9}  {}",
             op.name(),
             s.requests_per_s,
             ms(s.p50_ms),
@@ -431,6 +454,7 @@ fn print_report(report: &Report) {
             ms(s.p999_ms),
             s.errors,
             cpu(s.server_cpu_us),
+            cpu(s.database_cpu_us),
             fraction,
             verdicts.join("; ")
         );

@@ -1,6 +1,7 @@
 //! The data set and the server under test: seeding (or reusing) a database, making a
 //! token, starting `liaison serve` and reading its peak memory and CPU time.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -280,6 +281,57 @@ pub fn cpu_time(pid: u32) -> Result<Duration, Error> {
     Ok(Duration::from_millis(ticks * 10))
 }
 
+/// The CPU time, in ticks of USER_HZ, each process named `postgres` on this
+/// machine has used so far: the server's backends, its own processes and those of
+/// any other database it serves. Empty when none can be seen (a server on another
+/// machine, or in a container of its own).
+#[derive(Debug, Default)]
+pub struct PostgresCpu(HashMap<u32, u64>);
+
+impl PostgresCpu {
+    pub fn now() -> PostgresCpu {
+        let mut ticks = HashMap::new();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return PostgresCpu(ticks);
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            // A process may end between the listing and the read: it is left out.
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            if command_name(&stat) == Some("postgres") {
+                if let Some(t) = cpu_ticks(&stat) {
+                    ticks.insert(pid, t);
+                }
+            }
+        }
+        PostgresCpu(ticks)
+    }
+
+    /// The CPU time PostgreSQL used between `earlier` and this reading, `None` when
+    /// no process of it was seen. A process started in between counts in full; one
+    /// that ended in between is missed (its last ticks went with it).
+    pub fn since(&self, earlier: &PostgresCpu) -> Option<Duration> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let ticks: u64 = self
+            .0
+            .iter()
+            .map(|(pid, now)| now.saturating_sub(earlier.0.get(pid).copied().unwrap_or(0)))
+            .sum();
+        Some(Duration::from_millis(ticks * 10))
+    }
+}
+
+/// The command name (field 2, in parentheses) of a `/proc/<pid>/stat` line.
+fn command_name(stat: &str) -> Option<&str> {
+    Some(&stat[stat.find('(')? + 1..stat.rfind(')')?])
+}
+
 /// utime + stime (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name
 /// (field 2) is in parentheses and may hold spaces and parentheses itself, so the
 /// fields are counted from its last `)`.
@@ -322,6 +374,27 @@ mod tests {
     fn a_cut_short_stat_line_has_no_cpu_ticks() {
         assert_eq!(cpu_ticks("4242 (liaison) S 1 4242"), None);
         assert_eq!(cpu_ticks("no name here"), None);
+    }
+
+    #[test]
+    fn the_command_name_is_what_the_parentheses_hold() {
+        let stat = "4242 (liaison (a) b) S 1 4242 4242 0 -1 4194560 1869 0 0 0 1234 56";
+        assert_eq!(command_name(stat), Some("liaison (a) b"));
+        assert_eq!(command_name("4242 (postgres) S 1"), Some("postgres"));
+        assert_eq!(command_name("no name here"), None);
+    }
+
+    #[test]
+    fn postgres_cpu_counts_what_each_process_added_and_new_ones_in_full() {
+        let earlier = PostgresCpu(HashMap::from([(1, 100), (2, 50), (3, 70)]));
+        // 1 used 30 ticks, 2 none, 3 ended, 4 started and used 5.
+        let later = PostgresCpu(HashMap::from([(1, 130), (2, 50), (4, 5)]));
+        assert_eq!(later.since(&earlier), Some(Duration::from_millis(350)));
+        // A pid reused by a process that has used less than the old one: nothing, not
+        // a negative time.
+        let reused = PostgresCpu(HashMap::from([(1, 10)]));
+        assert_eq!(reused.since(&earlier), Some(Duration::ZERO));
+        assert_eq!(PostgresCpu::default().since(&earlier), None);
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl Sample {
             error_kinds: self.error_kinds,
             first_error: self.first_error,
             server_cpu_us: None,
+            database_cpu_us: None,
         }
     }
 }
@@ -60,14 +61,28 @@ pub struct Summary {
     /// what a request costs the server, whatever else the machine was doing. The
     /// server process only: PostgreSQL's own backends are not counted.
     pub server_cpu_us: Option<f64>,
+    /// PostgreSQL's CPU time in the window per request measured, in microseconds:
+    /// every process named `postgres` on this machine, so other work of the server
+    /// (autovacuum, other databases) counts too. `None` on SQLite, and when no such
+    /// process can be seen.
+    pub database_cpu_us: Option<f64>,
 }
 
 impl Summary {
     /// Sets `server_cpu_us` from the server's CPU time over the window.
     pub fn with_server_cpu(mut self, cpu: Duration) -> Summary {
-        self.server_cpu_us =
-            (self.requests > 0).then(|| cpu.as_secs_f64() * 1e6 / self.requests as f64);
+        self.server_cpu_us = self.per_request(cpu);
         self
+    }
+
+    /// Sets `database_cpu_us` from PostgreSQL's CPU time over the window.
+    pub fn with_database_cpu(mut self, cpu: Option<Duration>) -> Summary {
+        self.database_cpu_us = cpu.and_then(|cpu| self.per_request(cpu));
+        self
+    }
+
+    fn per_request(&self, cpu: Duration) -> Option<f64> {
+        (self.requests > 0).then(|| cpu.as_secs_f64() * 1e6 / self.requests as f64)
     }
 }
 
@@ -132,6 +147,10 @@ mod tests {
         assert_eq!(summary.server_cpu_us, None);
         let summary = summary.with_server_cpu(Duration::from_millis(10));
         assert_eq!(summary.server_cpu_us, Some(2000.0));
+        assert_eq!(summary.database_cpu_us, None);
+        let summary = summary.with_database_cpu(Some(Duration::from_millis(25)));
+        assert_eq!(summary.database_cpu_us, Some(5000.0));
+        assert_eq!(summary.with_database_cpu(None).database_cpu_us, None);
     }
 
     #[test]
@@ -141,6 +160,13 @@ mod tests {
             summary
                 .with_server_cpu(Duration::from_secs(1))
                 .server_cpu_us,
+            None
+        );
+        let summary = Sample::default().summary(Duration::from_secs(1));
+        assert_eq!(
+            summary
+                .with_database_cpu(Some(Duration::from_secs(1)))
+                .database_cpu_us,
             None
         );
     }
