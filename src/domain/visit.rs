@@ -412,7 +412,12 @@ pub struct LinkFacts {
 
 impl VisitFields {
     /// Checks the links against the database's facts. Links the visit already had
-    /// (`previous`) are not refused for having been archived since.
+    /// (`previous`) are not refused for having been archived since, nor, while the
+    /// visit's enterprises stay as they were, for belonging to another enterprise
+    /// now: a person who changed employer, a class or base moved to another
+    /// enterprise, or a company that left its park, took part when the link was
+    /// made, and the record of the visit must stay editable. When the enterprises
+    /// change, every link is checked against them anew.
     pub fn check_links(
         &self,
         facts: &LinkFacts,
@@ -433,12 +438,18 @@ impl VisitFields {
             }
         }
         // The visit's enterprises and the companies inside them.
-        let reach: HashSet<EnterpriseId> = self
-            .enterprise_ids
-            .iter()
-            .chain(facts.members.iter())
-            .copied()
-            .collect();
+        let reach = Reach {
+            enterprises: self
+                .enterprise_ids
+                .iter()
+                .chain(facts.members.iter())
+                .copied()
+                .collect(),
+            unchanged: previous.is_some_and(|l| {
+                l.enterprise_ids.iter().collect::<HashSet<_>>()
+                    == self.enterprise_ids.iter().collect::<HashSet<_>>()
+            }),
+        };
         let old_participants: HashSet<ParticipantId> = previous
             .map(|l| l.participants.iter().map(|p| p.participant_id).collect())
             .unwrap_or_default();
@@ -450,7 +461,9 @@ impl VisitFields {
                 Some((_, true, ..)) if !old_participants.contains(&id) => {
                     errors.push(archived(&field, "participant", &id))
                 }
-                Some((_, _, Side::Partner, Some(enterprise))) if !reach.contains(enterprise) => {
+                Some((_, _, Side::Partner, Some(enterprise)))
+                    if !reach.admits(enterprise, old_participants.contains(&id)) =>
+                {
                     errors.push(FieldError::new(
                         field,
                         "not_affiliated",
@@ -495,6 +508,22 @@ impl VisitFields {
     }
 }
 
+/// Whom a visit's links may belong to.
+struct Reach {
+    /// The visit's enterprises and the companies inside them.
+    enterprises: HashSet<EnterpriseId>,
+    /// Whether the visit keeps the enterprises it had.
+    unchanged: bool,
+}
+
+impl Reach {
+    /// Whether a link to a record of `enterprise` may stand; `kept` when the visit
+    /// already had it.
+    fn admits(&self, enterprise: &EnterpriseId, kept: bool) -> bool {
+        (kept && self.unchanged) || self.enterprises.contains(enterprise)
+    }
+}
+
 fn check_items<Id: Copy + Eq + std::hash::Hash + std::fmt::Display>(
     errors: &mut Vec<FieldError>,
     field: &str,
@@ -502,14 +531,14 @@ fn check_items<Id: Copy + Eq + std::hash::Hash + std::fmt::Display>(
     ids: &[Id],
     facts: &[(Id, bool, EnterpriseId)],
     previous: &HashSet<Id>,
-    reach: &HashSet<EnterpriseId>,
+    reach: &Reach,
 ) {
     for (i, id) in ids.iter().enumerate() {
         let field = format!("{field}[{i}]");
         match facts.iter().find(|(item, ..)| item == id) {
             None => errors.push(missing(&field, kind, id)),
             Some((_, true, _)) if !previous.contains(id) => errors.push(archived(&field, kind, id)),
-            Some((_, _, enterprise)) if !reach.contains(enterprise) => errors.push(FieldError::new(
+            Some((_, _, enterprise)) if !reach.admits(enterprise, previous.contains(id)) => errors.push(FieldError::new(
                 field,
                 "not_affiliated",
                 format!(

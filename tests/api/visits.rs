@@ -34,6 +34,7 @@ backend_tests!(
     stale_if_match_on_patch_is_412_and_changes_nothing,
     patch_of_archived_unknown_or_malformed_visit,
     archived_participant_link_survives_a_patch,
+    links_made_before_a_move_survive_a_patch,
     archived_enterprise_link_survives_a_patch,
     delete_archives_and_restore_brings_back,
     archive_and_restore_honour_if_match,
@@ -1615,6 +1616,132 @@ async fn archived_participant_link_survives_a_patch(app: TestApp) {
         ])
     );
     assert_eq!(restored["summary"], "Notes written up later.");
+}
+
+/// A person who changed employer, a class or base moved to another enterprise and a
+/// company that left its park all took part when the visit was saved: the visit
+/// stays editable while its enterprises stay as they were. Changing the enterprises
+/// checks every link anew.
+async fn links_made_before_a_move_survive_a_patch(app: TestApp) {
+    let s = scene(&app).await;
+    let class = id_of(
+        &app.order_class(json!({"enterprise_id": s.chem, "name": "Process Technology 2027"}))
+            .await,
+    );
+    let base = id_of(
+        &app.internship_base(json!({"enterprise_id": s.park, "name": "Carbonbay Training Base"}))
+            .await,
+    );
+    let mut body = visit_body("Park delegation", json!([s.park]));
+    body["participants"] = json!([
+        role(&s.president, "host"),
+        role(&s.economist, "guest"),
+        role(&s.chem_rep, "guest"),
+        role(&s.poly_rep, "guest"),
+    ]);
+    body["order_class_ids"] = json!([class]);
+    body["internship_base_ids"] = json!([base]);
+    let created = create(&app, body).await;
+    let path = at(&id_of(&created));
+
+    // The economist joins the stranger company, the chemical company leaves the
+    // park (taking its man with it), the polymer company's class and the park's base
+    // move to the stranger company.
+    app.patch(
+        &format!("/api/v1/participants/{}", s.economist),
+        &json!({"enterprise_id": s.stranger}),
+    )
+    .await
+    .expect(200);
+    app.patch(
+        &format!("/api/v1/enterprises/{}", s.chem),
+        &json!({"parent_id": null}),
+    )
+    .await
+    .expect(200);
+    app.patch(
+        &format!("/api/v1/order-classes/{class}"),
+        &json!({"enterprise_id": s.stranger}),
+    )
+    .await
+    .expect(200);
+    app.patch(
+        &format!("/api/v1/internship-bases/{base}"),
+        &json!({"enterprise_id": s.stranger}),
+    )
+    .await
+    .expect(200);
+
+    let patched = app
+        .patch(&path, &json!({"outcome": "Agreed to draft a syllabus."}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(patched["outcome"], "Agreed to draft a syllabus.");
+    assert_eq!(patched["version"], 2);
+    assert_eq!(roster(&patched), roster(&created));
+    assert_eq!(patched["order_classes"][0]["id"], class);
+    assert_eq!(patched["internship_bases"][0]["id"], base);
+
+    // Sending the same links again, in another order, is the same.
+    let again = app
+        .patch(
+            &path,
+            &json!({
+                "participants": [
+                    role(&s.poly_rep, "guest"),
+                    role(&s.chem_rep, "guest"),
+                    role(&s.economist, "guest"),
+                    role(&s.president, "host"),
+                ],
+                "order_class_ids": [class],
+                "internship_base_ids": [base],
+                "status": "cancelled",
+            }),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(again["status"], "cancelled");
+    assert_eq!(roster(&again), roster(&created));
+
+    // A person who has moved cannot be added to another visit of the park.
+    let mut other = visit_body("Second park visit", json!([s.park]));
+    other["participants"] = json!([role(&s.economist, "guest")]);
+    assert_eq!(
+        create_errors(&app, other).await,
+        pairs(&[("participants[0].participant_id", "not_affiliated")])
+    );
+
+    // Changing the visit's enterprises checks every link against them anew. The
+    // participants kept are in the visit's order, by name: Qian Bo (of the chemical
+    // company, no longer in the park), Sun Li, Wang Wei, Zhao Jianguo (now a
+    // stranger's man).
+    assert_eq!(
+        app.patch(&path, &json!({"enterprise_ids": [s.park, s.poly]}))
+            .await
+            .field_errors(422),
+        pairs(&[
+            ("participants[0].participant_id", "not_affiliated"),
+            ("participants[3].participant_id", "not_affiliated"),
+            ("order_class_ids[0]", "not_affiliated"),
+            ("internship_base_ids[0]", "not_affiliated"),
+        ])
+    );
+    assert_eq!(app.get(&path).await.body, again);
+    let fine = app
+        .patch(
+            &path,
+            &json!({
+                "enterprise_ids": [s.park, s.stranger, s.chem],
+                "status": "planned",
+            }),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(fine["version"], 4);
+    assert_eq!(roster(&fine), roster(&created));
 }
 
 /// As for participants: an enterprise archived after the visit was saved stays
