@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
@@ -204,6 +204,47 @@ pub mod date {
     }
 }
 
+/// Parses a date-time as chrono reads RFC 3339 and turns it into UTC, refusing what
+/// cannot be stored alike on both backends: a time outside the years 0001–9999 in
+/// UTC (which an offset can push a 9999-12-31 to; RFC 3339 cannot write it, and
+/// SQLite would compare its text out of order), and a leap second (which SQLite
+/// keeps as `:60` and PostgreSQL moves to the next minute).
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    let parsed: DateTime<FixedOffset> = text
+        .parse()
+        .map_err(|e| format!("`{text}` is not an RFC 3339 date-time: {e}"))?;
+    let utc = parsed.with_timezone(&Utc);
+    if !(1..=9999).contains(&utc.year()) {
+        return Err(format!(
+            "`{text}` is outside the years 0001 to 9999 once in UTC"
+        ));
+    }
+    if utc.nanosecond() >= 1_000_000_000 {
+        return Err(format!("`{text}` is a leap second, which cannot be stored"));
+    }
+    Ok(utc)
+}
+
+/// Serde for optional date-times in input structs: `null` is absent, anything
+/// [`parse_instant`] refuses is a type error on the field (`#[serde(default, with = …)]`).
+pub mod instant {
+    use chrono::{DateTime, Utc};
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        time.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => super::parse_instant(&text)
+                .map(Some)
+                .map_err(D::Error::custom),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Collects every rule a request breaks, so that a client learns of all of them at once.
 #[derive(Debug, Default)]
 pub struct Checker {
@@ -364,6 +405,36 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn instants_are_read_in_utc_within_the_years_that_can_be_stored() {
+        let ok = |text: &str| parse_instant(text).map(|t| t.to_rfc3339());
+        assert_eq!(
+            ok("2024-11-29T10:00:00+08:00").as_deref(),
+            Ok("2024-11-29T02:00:00+00:00")
+        );
+        assert_eq!(
+            ok("0001-01-01T00:00:00Z").as_deref(),
+            Ok("0001-01-01T00:00:00+00:00")
+        );
+        assert_eq!(
+            ok("9999-12-31T23:59:59.999999Z").as_deref(),
+            Ok("9999-12-31T23:59:59.999999+00:00")
+        );
+        for (text, why) in [
+            ("9999-12-31T23:59:59-23:59", "outside the years"),
+            ("0000-01-01T00:00:00+23:59", "outside the years"),
+            ("0000-06-01T00:00:00Z", "outside the years"),
+            ("2016-12-31T23:59:60Z", "leap second"),
+            ("yesterday", "not an RFC 3339 date-time"),
+        ] {
+            let error = parse_instant(text).expect_err(text);
+            assert!(
+                error.contains(why) && error.contains(text),
+                "{text}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn merge_patch_follows_rfc_7396() {

@@ -20,6 +20,7 @@ pub struct TransitionInput {
     pub note: Option<String>,
     pub visit_id: Option<VisitId>,
     pub agreement_id: Option<AgreementId>,
+    #[serde(default, deserialize_with = "input::instant::deserialize")]
     pub occurred_at: Option<DateTime<Utc>>,
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -144,7 +144,9 @@ pub struct ParticipantRole {
 #[serde(deny_unknown_fields)]
 pub struct VisitInput {
     pub title: Option<String>,
+    #[serde(default, with = "input::instant")]
     pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "input::instant")]
     pub ends_at: Option<DateTime<Utc>>,
     pub direction: Option<Direction>,
     pub location: Option<String>,
@@ -707,10 +709,22 @@ pub(crate) fn bound(
     end_of_day: bool,
     errors: &mut Vec<FieldError>,
 ) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Some(t.with_timezone(&Utc));
+    if DateTime::parse_from_rfc3339(raw).is_ok() {
+        return input::parse_instant(raw)
+            .map_err(|message| errors.push(FieldError::new(field, "invalid_datetime", message)))
+            .ok();
     }
-    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+    match input::parse_date(raw) {
+        // Every time that can be stored is before the end of 9999-12-31: no bound.
+        Ok(date) if end_of_day && Some(date) == NaiveDate::from_ymd_opt(9999, 12, 31) => None,
+        Ok(date) if date.year() < 1 => {
+            errors.push(FieldError::new(
+                field,
+                "invalid_datetime",
+                format!("`{raw}` is before the year 0001"),
+            ));
+            None
+        }
         Ok(date) => {
             let day = if end_of_day { date.succ_opt()? } else { date };
             Some(day.and_hms_opt(0, 0, 0)?.and_utc())
@@ -886,5 +900,37 @@ mod tests {
         );
         assert!(bound("from", "29/11/2024", false, &mut errors).is_none());
         assert_eq!(errors[0].code, "invalid_datetime");
+    }
+
+    #[test]
+    fn bounds_stay_within_the_years_that_can_be_stored() {
+        let mut errors = vec![];
+        // The end of 9999-12-31 is after every time that can be stored: no bound.
+        assert!(bound("to", "9999-12-31", true, &mut errors).is_none());
+        assert_eq!(
+            bound("from", "9999-12-31", false, &mut errors).map(|t| t.to_rfc3339()),
+            Some("9999-12-31T00:00:00+00:00".to_string())
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        for (raw, end_of_day) in [
+            ("0000-12-31", false),
+            ("0000-06-01", true),
+            ("9999-12-31T23:59:59-23:59", true),
+            ("0001-01-01T00:00:00+00:01", false),
+            ("2016-12-31T23:59:60Z", false),
+            ("2024-1-5", false),
+        ] {
+            let mut errors = vec![];
+            assert!(
+                bound("from", raw, end_of_day, &mut errors).is_none(),
+                "{raw}"
+            );
+            assert_eq!(errors.len(), 1, "{raw}");
+            assert_eq!(errors[0].code, "invalid_datetime", "{raw}");
+            assert!(
+                errors[0].message.contains(raw) || raw == "2024-1-5",
+                "{raw}: {errors:?}"
+            );
+        }
     }
 }

@@ -43,6 +43,7 @@ backend_tests!(
     list_filters_by_enterprise_and_its_members,
     list_filters_by_participant,
     list_filters_by_time_window,
+    list_bounds_reach_the_first_and_last_storable_years,
     list_filters_by_direction_and_status,
     search_covers_title_purpose_summary_and_outcome,
     bad_list_parameters_are_400_naming_the_parameter,
@@ -648,6 +649,26 @@ async fn malformed_values_name_their_field(app: TestApp) {
             "invalid_type",
         ),
         ("starts_at", json!(1732845600), "starts_at", "invalid_type"),
+        // Past the years 0001–9999 once in UTC, which RFC 3339 cannot write.
+        (
+            "starts_at",
+            json!("9999-12-31T23:59:59-23:59"),
+            "starts_at",
+            "invalid_type",
+        ),
+        (
+            "starts_at",
+            json!("0000-01-01T00:00:00+23:59"),
+            "starts_at",
+            "invalid_type",
+        ),
+        // SQLite would keep `:60`, PostgreSQL move it to the next minute.
+        (
+            "ends_at",
+            json!("2016-12-31T23:59:60Z"),
+            "ends_at",
+            "invalid_type",
+        ),
         ("ends_at", json!("later"), "ends_at", "invalid_type"),
         (
             "follow_up_due",
@@ -2081,6 +2102,60 @@ async fn list_filters_by_participant(app: TestApp) {
         list_titles(&app, &format!("participant_id={}", s.president)).await,
         ["Second"]
     );
+}
+
+/// Visits at the first and the last instants that can be stored sort and filter
+/// in time order on both backends, and the bounds reach them.
+async fn list_bounds_reach_the_first_and_last_storable_years(app: TestApp) {
+    let park = company(&app, "Carbonbay Industrial Park").await;
+    for (title, starts_at) in [
+        ("First", "0001-01-01T00:00:00Z"),
+        ("Ordinary", "2024-11-29T02:00:00Z"),
+        ("Last", "9999-12-31T23:59:59.999999Z"),
+    ] {
+        let visit = create(&app, visit_at(title, starts_at, json!([park]))).await;
+        assert_eq!(visit["starts_at"], starts_at);
+    }
+    // Written with an offset that keeps it within the years once in UTC.
+    let early = create(
+        &app,
+        visit_at("Early", "0001-01-01T23:00:00+08:00", json!([park])),
+    )
+    .await;
+    assert_eq!(early["starts_at"], "0001-01-01T15:00:00Z");
+
+    let all = ["Last", "Ordinary", "Early", "First"];
+    assert_eq!(list_titles(&app, "").await, all);
+    assert_eq!(list_titles(&app, "to=9999-12-31").await, all);
+    assert_eq!(
+        list_titles(&app, "from=0001-01-01&to=9999-12-31&sort=starts_at").await,
+        ["First", "Early", "Ordinary", "Last"]
+    );
+    assert_eq!(list_titles(&app, "from=9999-12-31").await, ["Last"]);
+    assert_eq!(
+        list_titles(&app, "from=2024-01-01&to=9999-12-31").await,
+        ["Last", "Ordinary"]
+    );
+    assert_eq!(
+        list_titles(
+            &app,
+            &format!("to={}", encode("9999-12-31T23:59:59.999999Z"))
+        )
+        .await,
+        ["Ordinary", "Early", "First"]
+    );
+
+    for (query, field) in [
+        ("from=0000-12-31".to_string(), "from"),
+        (format!("to={}", encode("9999-12-31T23:59:59-23:59")), "to"),
+        ("from=2016-12-31T23:59:60Z".to_string(), "from"),
+    ] {
+        assert_eq!(
+            app.get(&format!("{LIST}?{query}")).await.field_errors(400),
+            pairs(&[(field, "invalid_datetime")]),
+            "?{query}"
+        );
+    }
 }
 
 async fn list_filters_by_time_window(app: TestApp) {
