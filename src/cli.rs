@@ -206,9 +206,44 @@ impl From<RoleArg> for crate::domain::access::Role {
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
     /// Database to use: a `postgres://` or `postgresql://` URL selects PostgreSQL;
-    /// anything else is a SQLite file path (created when missing).
-    #[arg(long, env = "DATABASE_URL", default_value = "liaison.db")]
+    /// anything else is a SQLite file path (created when missing, in a folder that
+    /// must exist).
+    #[arg(long, env = "DATABASE_URL", default_value = "liaison.db", value_parser = database_url)]
     pub database_url: String,
+}
+
+/// Refuses a `--database-url` that cannot be what was meant, before anything opens
+/// it: an empty one (an unset shell variable) would be SQLite's throwaway temporary
+/// database, another scheme (`mysql://`) a file of that name, and a SQLite file in a
+/// folder that does not exist cannot be created (the pool would retry it for its
+/// whole timeout).
+fn database_url(raw: &str) -> Result<String, String> {
+    if raw.trim().is_empty() {
+        return Err(
+            "is empty: give a SQLite file path (such as liaison.db) or a postgres:// URL".into(),
+        );
+    }
+    if let Some((scheme, _)) = raw.split_once("://") {
+        if !matches!(scheme, "postgres" | "postgresql" | "sqlite" | "file") {
+            return Err(format!(
+                "`{scheme}://` is not a database Liaison can use: give a SQLite file path or a \
+                 postgres:// URL"
+            ));
+        }
+    }
+    let url = DatabaseUrl::parse(raw);
+    if url.backend == crate::db::Backend::Sqlite && !url.url.starts_with("file:") {
+        let folder = std::path::Path::new(&url.url)
+            .parent()
+            .filter(|f| !f.as_os_str().is_empty());
+        if let Some(folder) = folder.filter(|f| !f.is_dir()) {
+            return Err(format!(
+                "the folder {} of the SQLite database does not exist",
+                folder.display()
+            ));
+        }
+    }
+    Ok(raw.to_string())
 }
 
 #[derive(Debug, Args)]

@@ -11,13 +11,13 @@ pub fn run(command: &TokenCommand) -> Result<(), Error> {
     match command {
         TokenCommand::Create(args) => create(args),
         TokenCommand::List(args) => {
-            let mut conn = connect(&args.database.database_url)?;
+            let mut conn = connect_existing(&args.database.database_url)?;
             let tokens = access::list_tokens(&mut conn)?;
             print_table(&tokens);
             Ok(())
         }
         TokenCommand::Revoke(args) => {
-            let mut conn = connect(&args.database.database_url)?;
+            let mut conn = connect_existing(&args.database.database_url)?;
             let token = access::find_token(&mut conn, &args.token)?;
             let revoked = access::revoke_token(&mut conn, token.id, &Actor::command_line())?;
             eprintln!(
@@ -30,6 +30,13 @@ pub fn run(command: &TokenCommand) -> Result<(), Error> {
 }
 
 fn create(args: &TokenCreateArgs) -> Result<(), Error> {
+    // The first admin token may be made before the service ever ran (the README's
+    // systemd set-up), so a missing SQLite file is created; said aloud, so that a
+    // mistyped path is noticed before the token is handed out.
+    let url = DatabaseUrl::parse(&args.database.database_url);
+    if !exists(&url) {
+        eprintln!("there was no database at {}: created a new one", url.url);
+    }
     let mut conn = connect(&args.database.database_url)?;
     let now = crate::domain::now();
     let fields = TokenFields {
@@ -53,6 +60,24 @@ fn create(args: &TokenCreateArgs) -> Result<(), Error> {
     );
     println!("{}", issued.secret);
     Ok(())
+}
+
+/// Whether the database is there to use: a SQLite file must exist; a PostgreSQL
+/// database is left to the connection to find.
+fn exists(url: &DatabaseUrl) -> bool {
+    url.backend == db::Backend::Postgres
+        || url.url.starts_with("file:")
+        || std::path::Path::new(&url.url).exists()
+}
+
+/// Listing or revoking in a database that is not there is a mistyped path: said so,
+/// rather than an empty database made to answer.
+fn connect_existing(url: &str) -> Result<db::PooledConn, Error> {
+    let parsed = DatabaseUrl::parse(url);
+    if !exists(&parsed) {
+        return Err(format!("there is no database at {}", parsed.url).into());
+    }
+    connect(url)
 }
 
 fn connect(url: &str) -> Result<db::PooledConn, Error> {

@@ -926,6 +926,111 @@ async fn the_token_command_manages_tokens(app: TestApp) {
     assert!(!failed.status.success());
 }
 
+/// Runs `liaison …` with no `DATABASE_URL` from the environment.
+fn liaison_alone(args: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_liaison"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("liaison runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A database URL that cannot be what was meant is refused before anything opens
+/// it, with one line saying why (it had been a throwaway temporary database, a file
+/// named `mysql:…`, or ten seconds of retries ending in "timed out").
+#[test]
+fn database_urls_that_cannot_be_meant_are_refused() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let missing_folder = folder.path().join("no-such-folder").join("x.db");
+    let missing_folder = missing_folder.to_str().expect("UTF-8 path");
+    for (url, why) in [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        (
+            "mysql://localhost/liaison",
+            "`mysql://` is not a database Liaison can use",
+        ),
+        (
+            missing_folder,
+            "no-such-folder of the SQLite database does not exist",
+        ),
+    ] {
+        for command in [&["migrate"][..], &["seed", "--demo"], &["token", "list"]] {
+            let args: Vec<&str> = command
+                .iter()
+                .copied()
+                .chain(["--database-url", url])
+                .collect();
+            let (ok, stderr) = liaison_alone(&args);
+            assert!(!ok, "{args:?}");
+            assert!(stderr.contains(why), "{args:?}: {stderr}");
+            assert!(!stderr.contains("timed out"), "{args:?}: {stderr}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 0);
+}
+
+/// Listing or revoking tokens of a database that is not there is refused; making
+/// one there creates the database (the first admin token may come before the first
+/// start) and says so.
+#[test]
+fn token_commands_on_a_missing_database() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let path = folder.path().join("liason.db");
+    let url = path.to_str().expect("UTF-8 path");
+    for command in [&["token", "list"][..], &["token", "revoke", "ops"]] {
+        let args: Vec<&str> = command
+            .iter()
+            .copied()
+            .chain(["--database-url", url])
+            .collect();
+        let (ok, stderr) = liaison_alone(&args);
+        assert!(!ok, "{args:?}");
+        assert!(
+            stderr.contains(&format!("there is no database at {url}")),
+            "{args:?}: {stderr}"
+        );
+        assert!(!path.exists(), "{args:?} made a database");
+    }
+    let (ok, stderr) = liaison_alone(&[
+        "token",
+        "create",
+        "--name",
+        "ops",
+        "--role",
+        "admin",
+        "--database-url",
+        url,
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "there was no database at {url}: created a new one"
+        )),
+        "{stderr}"
+    );
+    assert!(path.exists());
+    // Once there, nothing more is said about it.
+    let (ok, stderr) = liaison_alone(&[
+        "token",
+        "create",
+        "--name",
+        "ops2",
+        "--role",
+        "viewer",
+        "--database-url",
+        url,
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("created a new one"), "{stderr}");
+    let (ok, stderr) = liaison_alone(&["token", "list", "--database-url", url]);
+    assert!(ok, "{stderr}");
+}
+
 async fn bootstrap_happens_once(app: TestApp) {
     let mut conn =
         liaison::db::ConnectionManager::new(liaison::db::DatabaseUrl::parse(app.database_url()))
