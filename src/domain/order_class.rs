@@ -77,7 +77,8 @@ impl NewOrderClass {
     pub fn from_body(body: &Value) -> Result<Self, DomainError> {
         input::expect_object(body, CREATE_READ_ONLY)?;
         let (rest, initial) = InitialStage::split(body);
-        let fields = input::decode_all(rest, OrderClassFields::parse);
+        let fields =
+            transition::naming_initial_members(input::decode_all(rest, OrderClassFields::parse));
         let (fields, initial) = transition::both(fields, initial)?;
         Ok(NewOrderClass { fields, initial })
     }
@@ -359,6 +360,28 @@ mod tests {
 
     fn sponsor() -> String {
         EnterpriseId::generate().to_string()
+    }
+
+    #[test]
+    fn an_unknown_member_of_a_create_body_is_told_every_member_it_could_be() {
+        let body = json!({"enterprise_id": EnterpriseId::generate(), "name": "A", "zzz": 1});
+        let Err(DomainError::Invalid(errors)) = NewOrderClass::from_body(&body) else {
+            panic!("accepted");
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("zzz", "unknown_field")
+        );
+        for member in [
+            "`name`",
+            "`stage`",
+            "`stage_note`",
+            "`stage_visit_id`",
+            "`stage_agreement_id`",
+        ] {
+            assert!(errors[0].message.contains(member), "{}", errors[0].message);
+        }
     }
 
     #[test]

@@ -178,6 +178,24 @@ impl InitialStage {
     }
 }
 
+/// The rest of a create body of an order class or base, decoded apart from the
+/// initial-stage members: serde's message for an unknown member lists only the
+/// resource's own fields, so the initial-stage members are added to it.
+pub fn naming_initial_members<T>(result: Result<T, DomainError>) -> Result<T, DomainError> {
+    result.map_err(|error| match error {
+        DomainError::Invalid(mut errors) => {
+            let members: Vec<String> = INITIAL_MEMBERS.iter().map(|m| format!("`{m}`")).collect();
+            for error in errors.iter_mut().filter(|e| e.code == "unknown_field") {
+                if error.message.contains("expected one of") {
+                    error.message = format!("{}, {}", error.message, members.join(", "));
+                }
+            }
+            DomainError::Invalid(errors)
+        }
+        other => other,
+    })
+}
+
 /// Joins the errors of two independently checked parts of one body.
 pub fn both<A, B>(
     a: Result<A, DomainError>,
