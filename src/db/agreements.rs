@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::lifecycle::{self, archivable, Archivable};
-use super::schema::agreements;
+use super::parsed::Parsed;
+use super::schema::{agreements, stage_transitions};
 use super::stamp::{MaybeStamp, Stamp};
 use super::{
     internship_bases, keyset, order_classes, references, stored, utc, write, DbConn, Result,
@@ -15,6 +16,7 @@ use crate::domain::agreement::{
 use crate::domain::ids::{AgreementId, EnterpriseId};
 use crate::domain::input::parse_date;
 use crate::domain::page::Page;
+use crate::domain::stage_machine::SubjectKind;
 use crate::domain::{self, DomainError, FieldError, Precondition};
 
 #[derive(Debug, Queryable, Selectable)]
@@ -324,6 +326,7 @@ pub fn update(
         }
         check_references(conn, &fields, Some(&current))?;
         check_unique(conn, &fields, Some(id))?;
+        refuse_to_stop_backing_a_move(conn, id, &fields)?;
         let now = domain::now();
         let version = current.version + 1;
         diesel::update(agreements::table.find(id.to_string()))
@@ -337,6 +340,57 @@ pub fn update(
         Some(fields) => explain_unique_violation(conn, updated, fields, Some(id)),
         None => updated,
     }
+}
+
+/// A stage move that cites an agreement as its evidence was allowed because the
+/// agreement belonged to the moved record's enterprise and, for an order class or
+/// base, covered it: an edit may not take that away, or the history would cite
+/// evidence that never backed it.
+fn refuse_to_stop_backing_a_move(
+    conn: &mut DbConn,
+    id: AgreementId,
+    fields: &AgreementFields,
+) -> Result<()> {
+    let citing: Vec<(String, Parsed<SubjectKind>, String, String)> = stage_transitions::table
+        .filter(stage_transitions::agreement_id.eq(id.to_string()))
+        .order(stage_transitions::id)
+        .select((
+            stage_transitions::id,
+            stage_transitions::subject_kind,
+            stage_transitions::subject_id,
+            stage_transitions::enterprise_id,
+        ))
+        .load(conn)?;
+    let enterprise = fields.enterprise_id.to_string();
+    let class = fields.order_class_id.map(|c| c.to_string());
+    let base = fields.internship_base_id.map(|b| b.to_string());
+    for (transition, Parsed(kind), subject, subject_enterprise) in citing {
+        let covered = match kind {
+            SubjectKind::Enterprise => None,
+            SubjectKind::OrderClass => Some(&class),
+            SubjectKind::InternshipBase => Some(&base),
+        };
+        let backs = subject_enterprise == enterprise
+            && covered.is_none_or(|item| item.as_deref() == Some(subject.as_str()));
+        if !backs {
+            return Err(DomainError::Conflict {
+                code: "backs_a_move",
+                detail: format!(
+                    "agreement {id} is the evidence of stage move {transition} of {} {subject}, \
+                     which it would no longer back: it must stay with that enterprise{}",
+                    kind.as_str().replace('_', " "),
+                    if covered.is_some() {
+                        " and keep covering that item"
+                    } else {
+                        ""
+                    }
+                ),
+                existing_id: Some(transition),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 pub fn archive(conn: &mut DbConn, id: AgreementId, if_match: &Precondition) -> Result<Agreement> {

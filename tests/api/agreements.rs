@@ -16,6 +16,7 @@ backend_tests!(
     status_follows_the_dates,
     status_filter_matches_the_status_shown,
     patch_checks_the_merged_record,
+    an_agreement_backing_a_move_keeps_backing_it,
     archive_and_restore,
     restore_waits_for_enterprise_and_covered_item,
     stale_if_match_changes_nothing,
@@ -632,6 +633,103 @@ async fn patch_checks_the_merged_record(app: TestApp) {
         .body;
     assert_eq!(moved["enterprise_id"], s.park["id"]);
     assert_eq!(app.get(&at).await.expect(200).body, moved);
+}
+
+/// A stage move citing an agreement was allowed because the agreement was the moved
+/// record's enterprise's and covered the item: an edit may not take that away.
+async fn an_agreement_backing_a_move_keeps_backing_it(app: TestApp) {
+    let s = story(&app).await;
+    let class_agreement = app
+        .agreement(json!({
+            "enterprise_id": id_of(&s.mitsui), "title": "Order class agreement",
+            "kind": "order_class", "order_class_id": id_of(&s.mitsui_class),
+            "valid_from": day(-1),
+        }))
+        .await;
+    let base_agreement = app
+        .agreement(json!({
+            "enterprise_id": id_of(&s.mitsui), "title": "Base agreement",
+            "kind": "internship_base", "internship_base_id": id_of(&s.mitsui_base),
+            "valid_from": day(-1),
+        }))
+        .await;
+    let frame = app.agreement(framework(&s.mitsui)).await;
+    let mut moves = Vec::new();
+    for (item, agreement) in [
+        (
+            format!("/api/v1/order-classes/{}", id_of(&s.mitsui_class)),
+            &class_agreement,
+        ),
+        (
+            format!("/api/v1/internship-bases/{}", id_of(&s.mitsui_base)),
+            &base_agreement,
+        ),
+        (format!("/api/v1/enterprises/{}", id_of(&s.mitsui)), &frame),
+    ] {
+        let moved = app
+            .post(
+                &format!("{item}/transitions"),
+                &json!({"to_stage": "agreement", "agreement_id": id_of(agreement)}),
+            )
+            .await
+            .expect(201)
+            .body;
+        moves.push(id_of(&moved["transition"]));
+    }
+
+    for (agreement, patch, cited_by) in [
+        (
+            &class_agreement,
+            json!({"kind": "framework", "order_class_id": null}),
+            &moves[0],
+        ),
+        (
+            &base_agreement,
+            json!({"kind": "framework", "internship_base_id": null}),
+            &moves[1],
+        ),
+        (&frame, json!({"enterprise_id": id_of(&s.park)}), &moves[2]),
+    ] {
+        let problem = app.patch(&path(agreement), &patch).await.problem(409);
+        assert_eq!(
+            problem["type"], "/problems/backs_a_move",
+            "{patch}: {problem}"
+        );
+        assert_eq!(&problem["existing_id"], cited_by, "{patch}: {problem}");
+        let unchanged = app.get(&path(agreement)).await.expect(200).body;
+        assert_eq!(&unchanged, agreement, "{patch}");
+    }
+
+    // Edits that leave it backing the move are fine.
+    for (agreement, number) in [
+        (&class_agreement, "M-1"),
+        (&base_agreement, "M-2"),
+        (&frame, "M-3"),
+    ] {
+        let renamed = app
+            .patch(
+                &path(agreement),
+                &json!({"title": "Renamed", "number": number}),
+            )
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(renamed["version"], 2);
+    }
+    // An agreement no move cites may still be turned into something else.
+    let unused = app
+        .agreement(json!({
+            "enterprise_id": id_of(&s.mitsui), "title": "Second class agreement",
+            "kind": "order_class", "order_class_id": id_of(&s.mitsui_class),
+            "valid_from": day(-1),
+        }))
+        .await;
+    app.patch(
+        &path(&unused),
+        &json!({"kind": "framework", "order_class_id": null, "enterprise_id": id_of(&s.park)}),
+    )
+    .await
+    .expect(200);
 }
 
 async fn archive_and_restore(app: TestApp) {
