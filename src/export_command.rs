@@ -52,8 +52,7 @@ fn export<R: Resource>(args: &ExportArgs, noun: &str) -> Result<(), Error> {
     if url.backend == db::Backend::Sqlite && !std::path::Path::new(&url.url).exists() {
         return Err(format!("there is no database at {}", url.url).into());
     }
-    let pool = db::pool(&url, 1, std::time::Duration::from_secs(10))?;
-    let mut conn = pool.get()?;
+    let mut conn = db::connect_for_command(&url)?;
     let started = Instant::now();
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path)?),

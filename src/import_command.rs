@@ -35,8 +35,7 @@ pub fn run(args: &ImportArgs) -> Result<(), Error> {
         )
         .into());
     }
-    let pool = db::pool(&url, 1, Duration::from_secs(10))?;
-    let mut conn = pool.get()?;
+    let mut conn = db::connect_for_command(&url)?;
     db::migrate(&mut conn)?;
     let options = Options {
         mode: args.mode,

@@ -63,8 +63,7 @@ fn backup(args: &liaison::cli::BackupArgs) -> Result<(), Box<dyn std::error::Err
         return Err(format!("there is no database at {}", url.url).into());
     }
     let started = std::time::Instant::now();
-    let pool = db::pool(&url, 1, std::time::Duration::from_secs(10))?;
-    db::backup(&mut *pool.get()?, &args.file)?;
+    db::backup(&mut *db::connect_for_command(&url)?, &args.file)?;
     let bytes = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "backed up {} to {} ({:.1} MiB in {:.1} s)",
@@ -80,8 +79,7 @@ fn migrate(
     url: &DatabaseUrl,
     status_only: bool,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let pool = db::pool(url, 1, std::time::Duration::from_secs(10))?;
-    let mut conn = pool.get()?;
+    let mut conn = db::connect_for_command(url)?;
     if status_only {
         for migration in db::migration_status(&mut conn)? {
             let state = if migration.applied {

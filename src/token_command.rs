@@ -81,12 +81,7 @@ fn connect_existing(url: &str) -> Result<db::PooledConn, Error> {
 }
 
 fn connect(url: &str) -> Result<db::PooledConn, Error> {
-    let pool = db::pool(
-        &DatabaseUrl::parse(url),
-        1,
-        std::time::Duration::from_secs(10),
-    )?;
-    let mut conn = pool.get()?;
+    let mut conn = db::connect_for_command(&DatabaseUrl::parse(url))?;
     db::migrate(&mut conn)?;
     Ok(conn)
 }

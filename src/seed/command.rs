@@ -1,8 +1,6 @@
 //! `liaison seed`: opens the database, applies migrations, runs the chosen seed and
 //! prints its summary.
 
-use std::time::Duration;
-
 use crate::cli::SeedArgs;
 use crate::db::{self, DatabaseUrl};
 
@@ -11,8 +9,7 @@ use super::{demo, synthetic, Options};
 
 pub fn run(args: &SeedArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let url = DatabaseUrl::parse(&args.database.database_url);
-    let pool = db::pool(&url, 1, Duration::from_secs(10))?;
-    let mut conn = pool.get()?;
+    let mut conn = db::connect_for_command(&url)?;
     for name in db::migrate(&mut conn)? {
         println!("applied  {name}");
     }

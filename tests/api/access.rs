@@ -972,6 +972,22 @@ fn database_urls_that_cannot_be_meant_are_refused() {
         }
     }
     assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 0);
+    // A PostgreSQL server that does not answer (nothing listens on port 9) is
+    // reported at once by its cause, not after the pool's ten seconds of retries.
+    for command in [&["migrate"][..], &["token", "list"], &["export", "visits"]] {
+        let args: Vec<&str> = command
+            .iter()
+            .copied()
+            .chain(["--database-url", "postgres://liaison@127.0.0.1:9/liaison"])
+            .collect();
+        let (ok, stderr) = liaison_alone(&args);
+        assert!(!ok, "{args:?}");
+        assert!(
+            stderr.contains("cannot open the database postgres://liaison@127.0.0.1:9/liaison"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("timed out"), "{args:?}: {stderr}");
+    }
 }
 
 /// Listing or revoking tokens of a database that is not there is refused; making
