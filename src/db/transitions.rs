@@ -1,10 +1,11 @@
 //! Stage transitions: moving an enterprise, order class or internship base to
 //! another stage (history row and item in one transaction), and reading the history.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
 
 use super::lifecycle::{self, Archivable};
+use super::parsed::Parsed;
 use super::schema::{
     agreements, enterprises, internship_bases, order_classes, stage_transitions, visit_enterprises,
     visits,
@@ -20,6 +21,7 @@ use crate::domain::stage_machine::{self, Direction, Evidence, SubjectKind};
 use crate::domain::transition::{
     AgreementSummary, InitialStage, Members, Transition, TransitionRequest, VisitSummary,
 };
+use crate::domain::visit::VisitStatus;
 use crate::domain::{self, DomainError, FieldError, Precondition};
 
 /// A record that carries a cooperation stage.
@@ -82,7 +84,7 @@ pub(crate) fn record<R: Staged>(
             direction,
             to,
             request.note.is_some(),
-            request.visit_id,
+            (request.visit_id, occurred_at),
             request.agreement_id,
             Members::Move,
         )?;
@@ -161,7 +163,7 @@ pub(crate) fn initial(
         direction,
         initial.stage,
         initial.note.is_some(),
-        initial.visit_id,
+        (initial.visit_id, now),
         initial.agreement_id,
         Members::Create,
     )?;
@@ -201,7 +203,7 @@ impl Facts<'_> {
         direction: Direction,
         to: Stage,
         note: bool,
-        visit: Option<VisitId>,
+        (visit, occurred_at): (Option<VisitId>, DateTime<Utc>),
         agreement: Option<AgreementId>,
         members: Members,
     ) -> Result<Vec<FieldError>> {
@@ -216,7 +218,7 @@ impl Facts<'_> {
                 .map(|m| members.error(m.field(), m.code(), m.message(to)))
                 .collect();
         if let Some(visit) = visit {
-            errors.extend(self.visit_problem(conn, visit, members)?);
+            errors.extend(self.visit_problem(conn, visit, occurred_at, members)?);
         }
         if let Some(agreement) = agreement {
             errors.extend(self.agreement_problem(conn, agreement, members)?);
@@ -224,22 +226,40 @@ impl Facts<'_> {
         Ok(errors)
     }
 
-    /// A cited visit must exist, be live and be linked to the item's enterprise.
+    /// A cited visit must exist, be live, be linked to the item's enterprise and
+    /// be where the move can have happened: not cancelled, and started by the time
+    /// of the move.
     fn visit_problem(
         &self,
         conn: &mut DbConn,
         visit: VisitId,
+        occurred_at: DateTime<Utc>,
         members: Members,
     ) -> Result<Option<FieldError>> {
-        let archived_at: Option<Option<NaiveDateTime>> = visits::table
-            .find(visit.to_string())
-            .select(visits::archived_at)
-            .first(conn)
-            .optional()?;
-        let problem = match archived_at {
+        let row: Option<(Option<NaiveDateTime>, Parsed<VisitStatus>, NaiveDateTime)> =
+            visits::table
+                .find(visit.to_string())
+                .select((visits::archived_at, visits::status, visits::starts_at))
+                .first(conn)
+                .optional()?;
+        let problem = match row {
             None => Some(("not_found", format!("visit {visit} does not exist"))),
-            Some(Some(_)) => Some(("archived", format!("visit {visit} is archived"))),
-            Some(None) => {
+            Some((Some(_), ..)) => Some(("archived", format!("visit {visit} is archived"))),
+            Some((None, Parsed(VisitStatus::Cancelled), _)) => Some((
+                "cancelled",
+                format!("visit {visit} was cancelled: the move cannot have happened there"),
+            )),
+            Some((None, _, starts_at)) if starts_at > occurred_at.naive_utc() => Some((
+                "after_the_move",
+                format!(
+                    "visit {visit} starts at {}, after the move ({})",
+                    starts_at
+                        .and_utc()
+                        .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                    occurred_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+                ),
+            )),
+            Some((None, ..)) => {
                 let linked: Option<String> = visit_enterprises::table
                     .filter(visit_enterprises::visit_id.eq(visit.to_string()))
                     .filter(visit_enterprises::enterprise_id.eq(self.enterprise.to_string()))

@@ -270,8 +270,25 @@ async fn visits_and_agreements_are_checked(app: TestApp) {
     app.delete(&format!("/api/v1/agreements/{archived}"))
         .await
         .expect(200);
+    // A visit called off, and one after the move, cannot be where it happened.
+    let mut called_off = visit(&class.enterprise);
+    called_off["status"] = json!("cancelled");
+    let cancelled = id_of(
+        &app.post("/api/v1/visits", &called_off)
+            .await
+            .expect(201)
+            .body,
+    );
+    let mut later = visit(&class.enterprise);
+    later["starts_at"] = json!("2024-12-02T01:30:00Z");
+    let later = id_of(&app.post("/api/v1/visits", &later).await.expect(201).body);
     let cases = [
         (json!({"visit_id": unlinked}), ("visit_id", "not_linked")),
+        (json!({"visit_id": cancelled}), ("visit_id", "cancelled")),
+        (
+            json!({"visit_id": later, "occurred_at": "2024-12-01T00:00:00Z"}),
+            ("visit_id", "after_the_move"),
+        ),
         (json!({"visit_id": MISSING_ID}), ("visit_id", "not_found")),
         (
             json!({"agreement_id": MISSING_ID}),
@@ -315,6 +332,17 @@ async fn visits_and_agreements_are_checked(app: TestApp) {
         .expect(201)
         .body;
     assert_eq!(moved["transition"]["visit"]["id"], json!(linked));
+    // A visit that started by the time of the move is fine, planned or not (its
+    // status may not have been brought up to date).
+    let planned = app
+        .post(
+            &path,
+            &json!({"to_stage": "negotiation", "note": "Reopened", "visit_id": later}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(planned["transition"]["visit"]["id"], json!(later));
     assert_eq!(
         moved["transition"]["agreement"]["id"],
         json!(class.agreement)
