@@ -2,9 +2,18 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Collapses surrounding and inner whitespace to single spaces, without changing case.
+/// Collapses surrounding and inner whitespace to single spaces, without changing
+/// case, and drops the characters that show nothing and mean nothing in a one-line
+/// text (a zero-width space, a word joiner, a byte order mark, a soft hyphen), so
+/// that a name pasted with one is the name without it. Joiners that shape a script
+/// (U+200C, U+200D) and direction marks are kept.
 pub fn tidy(name: &str) -> String {
-    name.split_whitespace().collect::<Vec<_>>().join(" ")
+    let shown: String = name.chars().filter(|c| !invisible(*c)).collect();
+    shown.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 /// The comparison key of a name: NFKC (full-width letters, digits and spaces become
@@ -25,6 +34,13 @@ mod tests {
             "Carbonbay Chemical Co."
         );
         assert_eq!(tidy("碳湾\u{3000}化工"), "碳湾 化工");
+        assert_eq!(tidy("测试\u{200b}企业\u{feff}"), "测试企业");
+        assert_eq!(
+            tidy("Carbon\u{00ad}bay \u{2060} Chemical"),
+            "Carbonbay Chemical"
+        );
+        // A zero-width non-joiner spells a Persian or Uyghur word: kept.
+        assert_eq!(tidy("می\u{200c}خواهم"), "می\u{200c}خواهم");
     }
 
     #[test]

@@ -762,15 +762,20 @@ async fn name_variants_are_the_same_name(app: TestApp) {
         assert_eq!(problem["existing_id"], first["id"], "{variant}");
     }
     let park = app.enterprise(json!({"name": "碳湾（集团）"})).await;
-    let problem = app
-        .post(ENTERPRISES, &json!({"name": "碳湾(集团)"}))
-        .await
-        .problem(409);
-    assert_eq!(problem["existing_id"], park["id"]);
+    // A zero-width space or a byte order mark pasted into the name changes nothing.
+    for variant in ["碳湾(集团)", "碳湾\u{200b}(集团)", "\u{feff}碳湾（集团）"] {
+        let problem = app
+            .post(ENTERPRISES, &json!({"name": variant}))
+            .await
+            .problem(409);
+        assert_eq!(problem["existing_id"], park["id"], "{variant}");
+    }
+    let pasted = app.enterprise(json!({"name": "测试\u{200b}企业"})).await;
+    assert_eq!(pasted["name"], "测试企业");
     // A different name is not a variant.
     app.enterprise(json!({"name": "Carbonbay Chemicals Co."}))
         .await;
-    assert_eq!(app.collect_ids(ENTERPRISES).await.len(), 3);
+    assert_eq!(app.collect_ids(ENTERPRISES).await.len(), 4);
 }
 
 async fn same_credit_code_is_a_conflict(app: TestApp) {
