@@ -153,12 +153,29 @@ async fn malformed_json_is_400(app: TestApp) {
         "{\"name\": \"Carbonbay\"} trailing",
         "{\"name\": \"\\ud800\"}",
         "\u{feff}{\"name\": \"Carbonbay\"}",
+        // Which of a repeated member was meant cannot be told.
+        "{\"name\": \"Carbonbay\", \"name\": \"Binhai\"}",
+        "{\"name\": \"Carbonbay\", \"address\": {\"city\": \"a\", \"city\": \"b\"}}",
     ] {
         let body = send(json_body(&app, Method::POST, ENTERPRISES, text))
             .await
             .problem(400);
         assert_eq!(body["type"], "/problems/malformed_json", "{text:?}");
     }
+    let repeated = send(json_body(
+        &app,
+        Method::POST,
+        ENTERPRISES,
+        "{\"name\": \"Carbonbay\", \"name\": \"Binhai\"}",
+    ))
+    .await
+    .problem(400);
+    assert!(
+        repeated["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("the member `name` is given twice")),
+        "{repeated}"
+    );
     let created = app.enterprise(json!({"name": "Carbonbay"})).await;
     let patched = send(json_body(
         &app,
