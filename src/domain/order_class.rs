@@ -363,28 +363,6 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_member_of_a_create_body_is_told_every_member_it_could_be() {
-        let body = json!({"enterprise_id": EnterpriseId::generate(), "name": "A", "zzz": 1});
-        let Err(DomainError::Invalid(errors)) = NewOrderClass::from_body(&body) else {
-            panic!("accepted");
-        };
-        assert_eq!(errors.len(), 1);
-        assert_eq!(
-            (errors[0].field.as_str(), errors[0].code),
-            ("zzz", "unknown_field")
-        );
-        for member in [
-            "`name`",
-            "`stage`",
-            "`stage_note`",
-            "`stage_visit_id`",
-            "`stage_agreement_id`",
-        ] {
-            assert!(errors[0].message.contains(member), "{}", errors[0].message);
-        }
-    }
-
-    #[test]
     fn defaults_fill_what_is_absent() {
         let fields = OrderClassFields::from_body(&json!({
             "enterprise_id": sponsor(),

@@ -251,6 +251,37 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_member_of_a_create_body_is_told_the_stage_members_too() {
+        use crate::domain::ids::EnterpriseId;
+        use crate::domain::internship_base::NewInternshipBase;
+        use crate::domain::order_class::NewOrderClass;
+
+        let body = json!({"enterprise_id": EnterpriseId::generate(), "name": "A", "zzz": 1});
+        for (own, result) in [
+            ("`name`", NewOrderClass::from_body(&body).map(drop)),
+            ("`capacity`", NewInternshipBase::from_body(&body).map(drop)),
+        ] {
+            let Err(DomainError::Invalid(errors)) = result else {
+                panic!("{own}: accepted");
+            };
+            assert_eq!(errors.len(), 1, "{own}");
+            assert_eq!(
+                (errors[0].field.as_str(), errors[0].code),
+                ("zzz", "unknown_field")
+            );
+            for member in [
+                own,
+                "`stage`",
+                "`stage_note`",
+                "`stage_visit_id`",
+                "`stage_agreement_id`",
+            ] {
+                assert!(errors[0].message.contains(member), "{}", errors[0].message);
+            }
+        }
+    }
+
+    #[test]
     fn a_move_needs_a_known_target() {
         assert_eq!(
             codes(TransitionRequest::from_body(&json!({}))),

@@ -926,10 +926,12 @@ async fn the_token_command_manages_tokens(app: TestApp) {
     assert!(!failed.status.success());
 }
 
-/// Runs `liaison …` with no `DATABASE_URL` from the environment.
-fn liaison_alone(args: &[&str]) -> (bool, String) {
+/// Runs `liaison <command> --database-url <url>`, with no `DATABASE_URL` from the
+/// environment.
+fn liaison_alone(command: &[&str], url: &str) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_liaison"))
-        .args(args)
+        .args(command)
+        .args(["--database-url", url])
         .env_remove("DATABASE_URL")
         .output()
         .expect("liaison runs");
@@ -960,33 +962,24 @@ fn database_urls_that_cannot_be_meant_are_refused() {
         ),
     ] {
         for command in [&["migrate"][..], &["seed", "--demo"], &["token", "list"]] {
-            let args: Vec<&str> = command
-                .iter()
-                .copied()
-                .chain(["--database-url", url])
-                .collect();
-            let (ok, stderr) = liaison_alone(&args);
-            assert!(!ok, "{args:?}");
-            assert!(stderr.contains(why), "{args:?}: {stderr}");
-            assert!(!stderr.contains("timed out"), "{args:?}: {stderr}");
+            let (ok, stderr) = liaison_alone(command, url);
+            assert!(!ok, "{command:?} {url}");
+            assert!(stderr.contains(why), "{command:?} {url}: {stderr}");
+            assert!(!stderr.contains("timed out"), "{command:?} {url}: {stderr}");
         }
     }
     assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 0);
     // A PostgreSQL server that does not answer (nothing listens on port 9) is
     // reported at once by its cause, not after the pool's ten seconds of retries.
     for command in [&["migrate"][..], &["token", "list"], &["export", "visits"]] {
-        let args: Vec<&str> = command
-            .iter()
-            .copied()
-            .chain(["--database-url", "postgres://liaison@127.0.0.1:9/liaison"])
-            .collect();
-        let (ok, stderr) = liaison_alone(&args);
-        assert!(!ok, "{args:?}");
+        let url = "postgres://liaison@127.0.0.1:9/liaison";
+        let (ok, stderr) = liaison_alone(command, url);
+        assert!(!ok, "{command:?}");
         assert!(
-            stderr.contains("cannot open the database postgres://liaison@127.0.0.1:9/liaison"),
-            "{args:?}: {stderr}"
+            stderr.contains(&format!("cannot open the database {url}")),
+            "{command:?}: {stderr}"
         );
-        assert!(!stderr.contains("timed out"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("timed out"), "{command:?}: {stderr}");
     }
 }
 
@@ -999,29 +992,18 @@ fn token_commands_on_a_missing_database() {
     let path = folder.path().join("liason.db");
     let url = path.to_str().expect("UTF-8 path");
     for command in [&["token", "list"][..], &["token", "revoke", "ops"]] {
-        let args: Vec<&str> = command
-            .iter()
-            .copied()
-            .chain(["--database-url", url])
-            .collect();
-        let (ok, stderr) = liaison_alone(&args);
-        assert!(!ok, "{args:?}");
+        let (ok, stderr) = liaison_alone(command, url);
+        assert!(!ok, "{command:?}");
         assert!(
             stderr.contains(&format!("there is no database at {url}")),
-            "{args:?}: {stderr}"
+            "{command:?}: {stderr}"
         );
-        assert!(!path.exists(), "{args:?} made a database");
+        assert!(!path.exists(), "{command:?} made a database");
     }
-    let (ok, stderr) = liaison_alone(&[
-        "token",
-        "create",
-        "--name",
-        "ops",
-        "--role",
-        "admin",
-        "--database-url",
+    let (ok, stderr) = liaison_alone(
+        &["token", "create", "--name", "ops", "--role", "admin"],
         url,
-    ]);
+    );
     assert!(ok, "{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -1031,19 +1013,13 @@ fn token_commands_on_a_missing_database() {
     );
     assert!(path.exists());
     // Once there, nothing more is said about it.
-    let (ok, stderr) = liaison_alone(&[
-        "token",
-        "create",
-        "--name",
-        "ops2",
-        "--role",
-        "viewer",
-        "--database-url",
+    let (ok, stderr) = liaison_alone(
+        &["token", "create", "--name", "ops2", "--role", "viewer"],
         url,
-    ]);
+    );
     assert!(ok, "{stderr}");
     assert!(!stderr.contains("created a new one"), "{stderr}");
-    let (ok, stderr) = liaison_alone(&["token", "list", "--database-url", url]);
+    let (ok, stderr) = liaison_alone(&["token", "list"], url);
     assert!(ok, "{stderr}");
 }
 
