@@ -242,22 +242,18 @@ async fn measure(args: &Plan, liaison: &Path, backend: Backend) -> Result<Report
         let idle = tasks.split_off(op.in_flight(tasks.len()).min(tasks.len()));
         // The server's CPU time when measuring starts, read while the load runs.
         let pid = server.pid();
-        let measure_from = tokio::time::Instant::now() + warmup;
-        let cpu_from = tokio::spawn(async move {
-            tokio::time::sleep_until(measure_from).await;
-            // Off the load generator's threads: the scan of /proc takes milliseconds.
-            tokio::task::spawn_blocking(move || {
-                let database = (backend == Backend::Postgres).then(server::PostgresCpu::now);
-                server::cpu_time(pid).map(|server| (server, database))
-            })
-            .await
+        let measure_from = std::time::Instant::now() + warmup;
+        // Off the load generator's threads: the scan of /proc takes milliseconds.
+        let cpu_from = tokio::task::spawn_blocking(move || {
+            std::thread::sleep(measure_from.saturating_duration_since(std::time::Instant::now()));
+            let database = (backend == Backend::Postgres).then(server::PostgresCpu::now);
+            server::cpu_time(pid).map(|server| (server, database))
         });
         let (sample, back) = load::run(op, &client, &fixture, tasks, warmup, window).await;
         let cpu_to = server::cpu_time(pid)?;
         let database_to = (backend == Backend::Postgres).then(server::PostgresCpu::now);
         let (cpu_from, database_from) = cpu_from
             .await
-            .map_err(|e| format!("CPU time reader: {e}"))?
             .map_err(|e| format!("CPU time reader: {e}"))??;
         let database_cpu = database_to
             .zip(database_from)
