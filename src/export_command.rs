@@ -49,9 +49,7 @@ fn export<R: Resource>(args: &ExportArgs, noun: &str) -> Result<(), Error> {
         .into_inner();
     let filter = R::filter(&params).map_err(|e| problem(e.into()))?;
     let url = DatabaseUrl::parse(&args.database.database_url);
-    if url.backend == db::Backend::Sqlite && !std::path::Path::new(&url.url).exists() {
-        return Err(format!("there is no database at {}", url.url).into());
-    }
+    url.require_existing()?;
     let mut conn = db::connect_for_command(&url)?;
     let started = Instant::now();
     let out: Box<dyn Write> = match &args.output {

@@ -59,9 +59,7 @@ fn serve(
 
 fn backup(args: &liaison::cli::BackupArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let url = DatabaseUrl::parse(&args.database.database_url);
-    if url.backend == db::Backend::Sqlite && !std::path::Path::new(&url.url).exists() {
-        return Err(format!("there is no database at {}", url.url).into());
-    }
+    url.require_existing()?;
     let started = std::time::Instant::now();
     db::backup(&mut *db::connect_for_command(&url)?, &args.file)?;
     let bytes = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);

@@ -11,13 +11,17 @@ pub fn run(command: &TokenCommand) -> Result<(), Error> {
     match command {
         TokenCommand::Create(args) => create(args),
         TokenCommand::List(args) => {
-            let mut conn = connect_existing(&args.database.database_url)?;
+            let url = DatabaseUrl::parse(&args.database.database_url);
+            url.require_existing()?;
+            let mut conn = connect(&url)?;
             let tokens = access::list_tokens(&mut conn)?;
             print_table(&tokens);
             Ok(())
         }
         TokenCommand::Revoke(args) => {
-            let mut conn = connect_existing(&args.database.database_url)?;
+            let url = DatabaseUrl::parse(&args.database.database_url);
+            url.require_existing()?;
+            let mut conn = connect(&url)?;
             let token = access::find_token(&mut conn, &args.token)?;
             let revoked = access::revoke_token(&mut conn, token.id, &Actor::command_line())?;
             eprintln!(
@@ -34,10 +38,10 @@ fn create(args: &TokenCreateArgs) -> Result<(), Error> {
     // systemd set-up), so a missing SQLite file is created; said aloud, so that a
     // mistyped path is noticed before the token is handed out.
     let url = DatabaseUrl::parse(&args.database.database_url);
-    if !exists(&url) {
+    if url.require_existing().is_err() {
         eprintln!("there was no database at {}: created a new one", url.url);
     }
-    let mut conn = connect(&args.database.database_url)?;
+    let mut conn = connect(&url)?;
     let now = crate::domain::now();
     let fields = TokenFields {
         name: args.name.trim().to_string(),
@@ -62,26 +66,8 @@ fn create(args: &TokenCreateArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Whether the database is there to use: a SQLite file must exist; a PostgreSQL
-/// database is left to the connection to find.
-fn exists(url: &DatabaseUrl) -> bool {
-    url.backend == db::Backend::Postgres
-        || url.url.starts_with("file:")
-        || std::path::Path::new(&url.url).exists()
-}
-
-/// Listing or revoking in a database that is not there is a mistyped path: said so,
-/// rather than an empty database made to answer.
-fn connect_existing(url: &str) -> Result<db::PooledConn, Error> {
-    let parsed = DatabaseUrl::parse(url);
-    if !exists(&parsed) {
-        return Err(format!("there is no database at {}", parsed.url).into());
-    }
-    connect(url)
-}
-
-fn connect(url: &str) -> Result<db::PooledConn, Error> {
-    let mut conn = db::connect_for_command(&DatabaseUrl::parse(url))?;
+fn connect(url: &DatabaseUrl) -> Result<db::PooledConn, Error> {
+    let mut conn = db::connect_for_command(url)?;
     db::migrate(&mut conn)?;
     Ok(conn)
 }

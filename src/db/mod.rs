@@ -142,6 +142,17 @@ impl DatabaseUrl {
         }
     }
 
+    /// Refuses a SQLite database whose file is not there, for the commands that
+    /// work on what is already stored (backup, export, token list and revoke): a
+    /// mistyped path would otherwise make an empty database to answer from. A
+    /// PostgreSQL database is left to the connection to find.
+    pub fn require_existing(&self) -> Result<(), String> {
+        if self.backend == Backend::Sqlite && !std::path::Path::new(&self.url).exists() {
+            return Err(format!("there is no database at {}", self.url));
+        }
+        Ok(())
+    }
+
     /// The URL with any password hidden, for logs.
     pub fn redacted(&self) -> String {
         match url::Url::parse(&self.url) {
