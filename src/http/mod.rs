@@ -263,6 +263,17 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// The methods an endpoint answers: a GET also answers HEAD (RFC 9110, 9.3.2),
+/// through the same handler and checks; the server sends the headers without the
+/// body.
+fn methods(endpoint: &Endpoint) -> Vec<Method> {
+    if endpoint.method == Method::GET {
+        vec![Method::GET, Method::HEAD]
+    } else {
+        vec![endpoint.method.clone()]
+    }
+}
+
 /// Mounts every endpoint, one resource per path so that a wrong method gets 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let endpoints = endpoints();
@@ -272,18 +283,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         let allowed: Vec<&Endpoint> = endpoints.iter().filter(|e| e.path == path).collect();
         let allow = allowed
             .iter()
-            .map(|e| e.method.as_str())
+            .flat_map(|e| methods(e))
+            .map(|method| method.to_string())
             .collect::<Vec<_>>()
             .join(", ");
         let mut resource = web::resource(path);
         for endpoint in allowed {
-            let mut route = (endpoint.route)().method(endpoint.method.clone());
-            if let Some(needs) = endpoint.needs {
-                route = route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
-                    auth::authorize(needs, req, next)
-                }));
+            for method in methods(endpoint) {
+                let mut route = (endpoint.route)().method(method);
+                if let Some(needs) = endpoint.needs {
+                    route = route.wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
+                        auth::authorize(needs, req, next)
+                    }));
+                }
+                resource = resource.route(route);
             }
-            resource = resource.route(route);
         }
         cfg.service(resource.default_service(web::to(move |req: HttpRequest| {
             let allowed = allow.clone();

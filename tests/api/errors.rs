@@ -9,6 +9,7 @@ backend_tests!(
     unknown_route_is_a_problem,
     unknown_routes_are_404_problems_naming_the_path,
     wrong_method_is_405_with_allow_header,
+    head_answers_as_get_without_the_body,
     malformed_json_is_400,
     deeply_nested_json_is_a_client_error,
     oversized_body_is_413,
@@ -102,23 +103,23 @@ async fn unknown_routes_are_404_problems_naming_the_path(app: TestApp) {
 
 async fn wrong_method_is_405_with_allow_header(app: TestApp) {
     let cases = [
-        (Method::PUT, ENTERPRISES.to_string(), "GET, POST"),
+        (Method::PUT, ENTERPRISES.to_string(), "GET, HEAD, POST"),
         (
             Method::DELETE,
             "/api/v1/participants".to_string(),
-            "GET, POST",
+            "GET, HEAD, POST",
         ),
         (
             Method::PUT,
             format!("{ENTERPRISES}/{MISSING_ID}"),
-            "GET, PATCH, DELETE",
+            "GET, HEAD, PATCH, DELETE",
         ),
         (
             Method::GET,
             format!("/api/v1/participants/{MISSING_ID}/restore"),
             "POST",
         ),
-        (Method::POST, "/healthz".to_string(), "GET"),
+        (Method::POST, "/healthz".to_string(), "GET, HEAD"),
     ];
     for (method, path, allow) in cases {
         let response = app
@@ -142,6 +143,64 @@ async fn wrong_method_is_405_with_allow_header(app: TestApp) {
     }
     // Nothing was created by the refused requests.
     assert_eq!(enterprise_count(&app).await, 0);
+}
+
+/// HEAD is GET without the body: the same status, checks and headers.
+async fn head_answers_as_get_without_the_body(app: TestApp) {
+    let id = id_of(&app.enterprise(json!({"name": "Carbonbay"})).await);
+    let record = format!("{ENTERPRISES}/{id}");
+    for path in [
+        "/healthz",
+        "/openapi.yaml",
+        ENTERPRISES,
+        record.as_str(),
+        "/api/v1/reports/pipeline",
+    ] {
+        let get = app.request(Method::GET, path, None, &[]).await.expect(200);
+        let head = app.request(Method::HEAD, path, None, &[]).await.expect(200);
+        assert_eq!(head.text, "", "HEAD {path} sent a body");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "{path}"
+        );
+        assert!(head.header("x-request-id").is_some(), "{path}");
+    }
+    let get = app.get(&record).await;
+    let head = app.request(Method::HEAD, &record, None, &[]).await;
+    assert_eq!(head.header("etag"), get.header("etag"));
+    assert_eq!(
+        head.header("content-length"),
+        Some(get.text.len().to_string().as_str()),
+        "HEAD gives the length GET's body has"
+    );
+
+    // Checks run as for GET: an unknown id, a malformed one, no token.
+    let missing = app
+        .request(
+            Method::HEAD,
+            &format!("{ENTERPRISES}/{MISSING_ID}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!((missing.status, missing.text.as_str()), (404, ""));
+    let malformed = app
+        .request(Method::HEAD, &format!("{ENTERPRISES}/nope"), None, &[])
+        .await;
+    assert_eq!(malformed.status, 400);
+    let anonymous = app
+        .request_as(None, Method::HEAD, ENTERPRISES, None, &[])
+        .await;
+    assert_eq!(anonymous.status, 401);
+    assert!(anonymous.header("www-authenticate").is_some());
+
+    // HEAD is no way around a route's methods.
+    let restore = app
+        .request(Method::HEAD, &format!("{record}/restore"), None, &[])
+        .await;
+    assert_eq!(restore.status, 405);
+    assert_eq!(restore.header("allow"), Some("POST"));
 }
 
 async fn malformed_json_is_400(app: TestApp) {
