@@ -3,8 +3,6 @@
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use actix_web::web;
-
 use crate::cli::{ExportArgs, RecordKind};
 use crate::db::{self, DatabaseUrl};
 use crate::domain::agreement::Agreement;
@@ -15,7 +13,7 @@ use crate::domain::participant::Participant;
 use crate::domain::visit::Visit;
 use crate::export::{self, ExportError};
 use crate::http::error::ApiError;
-use crate::http::extract::query_problem;
+use crate::http::extract::Params;
 use crate::http::resource::Resource;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -44,9 +42,9 @@ fn export<R: Resource>(args: &ExportArgs, noun: &str) -> Result<(), Error> {
     }
     // Whole pages of the largest size: fewer queries.
     query.append_pair("limit", &crate::domain::page::MAX_LIMIT.to_string());
-    let params = web::Query::<R::Params>::from_query(&query.finish())
-        .map_err(|e| problem(query_problem(e)))?
-        .into_inner();
+    let params = Params::<R::Params>::from_query(&query.finish())
+        .map_err(problem)?
+        .0;
     let filter = R::filter(&params).map_err(|e| problem(e.into()))?;
     let url = DatabaseUrl::parse(&args.database.database_url);
     url.require_existing()?;

@@ -3,13 +3,14 @@
 use actix_web::{web, HttpResponse};
 
 use super::error::ApiError;
+use super::extract::Params;
 use super::AppState;
 use crate::db::access;
 use crate::domain::access::{AuditFilter, AuditParams};
 
 pub async fn list(
     state: web::Data<AppState>,
-    params: web::Query<AuditParams>,
+    params: Params<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = AuditFilter::parse(&params)?;
     let page = state

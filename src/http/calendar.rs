@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::error::ApiError;
-use super::extract::query_problem;
+use super::extract::Params;
 use super::AppState;
 use crate::db::visits;
 use crate::domain::calendar;
@@ -22,9 +22,7 @@ pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
         .split('&')
         .filter(|p| !p.is_empty() && !p.starts_with("token="))
         .collect();
-    let mut params = web::Query::<VisitListParams>::from_query(&query.join("&"))
-        .map_err(query_problem)?
-        .into_inner();
+    let mut params = Params::<VisitListParams>::from_query(&query.join("&"))?.0;
     if params.sort.is_some() || params.limit.is_some() || params.cursor.is_some() {
         return Err(DomainError::BadRequest(vec![FieldError::new(
             "sort",

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::extract::{parse_id, IfMatch};
+use super::extract::{parse_id, IfMatch, Params};
 use super::resource::{self, history_of, Resource};
 use super::{record, AppState};
 use crate::db::{
@@ -35,7 +35,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
     actor: Actor,
-    params: web::Query<EnterpriseGetParams>,
+    params: Params<EnterpriseGetParams>,
 ) -> Result<HttpResponse, ApiError> {
     let id: EnterpriseId = parse_id(&id)?;
     let includes = Include::parse_list(params.include.as_deref())?;
@@ -113,7 +113,7 @@ pub async fn get(
 pub async fn timeline(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    params: web::Query<TimelineParams>,
+    params: Params<TimelineParams>,
 ) -> Result<HttpResponse, ApiError> {
     let id: EnterpriseId = parse_id(&id)?;
     let filter = TimelineFilter::parse(&params)?;
@@ -130,7 +130,7 @@ pub async fn archive(
     id: web::Path<String>,
     actor: Actor,
     if_match: IfMatch,
-    params: web::Query<EnterpriseArchiveParams>,
+    params: Params<EnterpriseArchiveParams>,
 ) -> Result<HttpResponse, ApiError> {
     let id: EnterpriseId = parse_id(&id)?;
     let cascade = params.cascade()?;

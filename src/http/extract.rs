@@ -179,6 +179,55 @@ pub fn parse_id<T: FromStr>(raw: &str) -> Result<T, ApiError> {
     })
 }
 
+/// Query parameters, read as `web::Query` reads them, except that a NUL character
+/// in a name or value is a `400` naming the parameter: no stored text holds one,
+/// and PostgreSQL refuses it in a query, which would be a `500`.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<T> std::ops::Deref for Params<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Params<T> {
+    /// Reads a query string (without its `?`).
+    pub fn from_query(query: &str) -> Result<Self, ApiError> {
+        let with_nul = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'));
+        if let Some((name, _)) = with_nul {
+            return Err(ApiError::Domain(DomainError::BadRequest(vec![
+                FieldError::new(
+                    name.replace('\0', "\\0"),
+                    "invalid_character",
+                    "must not contain NUL characters",
+                ),
+            ])));
+        }
+        web::Query::<T>::from_query(query)
+            .map(|q| Params(q.into_inner()))
+            .map_err(query_problem)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest for Params<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::from_query(req.query_string()))
+    }
+}
+
+/// The query of an operation that takes no parameters: any is a `400`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nothing {}
+
+pub type NoParams = Params<Nothing>;
+
 /// Turns query-string errors (unknown or repeated parameters) into problems.
 pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     query_problem(error).into()

@@ -7,6 +7,7 @@ use clap::ValueEnum;
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::extract::Params;
 use super::AppState;
 use crate::cli::RecordKind;
 use crate::domain::access::Actor;
@@ -30,7 +31,7 @@ pub struct ImportParams {
 pub async fn create(
     state: web::Data<AppState>,
     kind: web::Path<String>,
-    params: web::Query<ImportParams>,
+    params: Params<ImportParams>,
     actor: Actor,
     req: HttpRequest,
     payload: web::Payload,

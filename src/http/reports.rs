@@ -4,6 +4,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::error::ApiError;
+use super::extract::Params;
 use super::AppState;
 use crate::db::reports;
 use crate::domain::report::{
@@ -13,7 +14,7 @@ use crate::domain::report::{
 /// `GET /reports/pipeline`: counts per stage of each kind of item.
 pub async fn pipeline(
     state: web::Data<AppState>,
-    params: web::Query<PipelineParams>,
+    params: Params<PipelineParams>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = params.parse()?;
     let pipeline = state
@@ -25,7 +26,7 @@ pub async fn pipeline(
 /// `GET /reports/stalled`: items that have neither moved nor been visited for `days`.
 pub async fn stalled(
     state: web::Data<AppState>,
-    params: web::Query<StalledParams>,
+    params: Params<StalledParams>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = params.parse()?;
     let page = state
@@ -37,7 +38,7 @@ pub async fn stalled(
 /// `GET /reports/expiring`: agreements ending within `within` days, with renewals.
 pub async fn expiring(
     state: web::Data<AppState>,
-    params: web::Query<ExpiringParams>,
+    params: Params<ExpiringParams>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = params.parse()?;
     let page = state
@@ -49,7 +50,7 @@ pub async fn expiring(
 /// `GET /reports/activity`: visits per month, enterprise or direction.
 pub async fn activity(
     state: web::Data<AppState>,
-    params: web::Query<ActivityParams>,
+    params: Params<ActivityParams>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = params.parse(crate::domain::today())?;
     let activity = state
@@ -61,7 +62,7 @@ pub async fn activity(
 /// `GET /reports/funnel`: how the items that entered the pipeline in a period moved.
 pub async fn funnel(
     state: web::Data<AppState>,
-    params: web::Query<FunnelParams>,
+    params: Params<FunnelParams>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = params.parse(crate::domain::today())?;
     let funnel = state

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::extract::{parse_id, IfMatch, JsonBody};
+use super::extract::{parse_id, IfMatch, JsonBody, NoParams, Params};
 use super::{created, record, AppState};
 use crate::db::lifecycle::{self, Archivable};
 use crate::db::{self, access, DbConn};
@@ -72,7 +72,7 @@ impl<R: Resource + Archivable<Id = <R as Resource>::Id>> Audited for R {}
 
 pub(crate) async fn list<R: Resource>(
     state: web::Data<AppState>,
-    params: web::Query<R::Params>,
+    params: Params<R::Params>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     if wants_csv(&req) {
@@ -86,6 +86,7 @@ pub(crate) async fn list<R: Resource>(
 pub(crate) async fn create<R: Audited>(
     state: web::Data<AppState>,
     actor: Actor,
+    _: NoParams,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let fields = R::fields(&body.0)?;
@@ -141,8 +142,7 @@ async fn csv_export<R: Resource>(
     }
     let limit = format!("limit={}", crate::domain::page::MAX_LIMIT);
     query.push(&limit);
-    let params = web::Query::<R::Params>::from_query(&query.join("&"))
-        .map_err(super::extract::query_problem)?;
+    let params = Params::<R::Params>::from_query(&query.join("&"))?;
     let filter = R::filter(&params)?;
     // The connection is taken before answering, so that a busy pool is still a 503.
     let pool = state.pool.clone();
@@ -183,7 +183,7 @@ pub(crate) async fn get<R: Audited>(
     state: web::Data<AppState>,
     id: web::Path<String>,
     actor: Actor,
-    params: web::Query<GetParams>,
+    params: Params<GetParams>,
 ) -> Result<HttpResponse, ApiError> {
     let id: <R as Resource>::Id = parse_id(&id)?;
     let with_history = rules::wants_history(params.include.as_deref())?;
@@ -225,6 +225,7 @@ pub(crate) async fn update<R: Audited>(
     state: web::Data<AppState>,
     id: web::Path<String>,
     actor: Actor,
+    _: NoParams,
     if_match: IfMatch,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
@@ -247,6 +248,7 @@ pub(crate) async fn archive<R: Audited>(
     state: web::Data<AppState>,
     id: web::Path<String>,
     actor: Actor,
+    _: NoParams,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id: <R as Resource>::Id = parse_id(&id)?;
@@ -268,6 +270,7 @@ pub(crate) async fn restore<R: Audited>(
     state: web::Data<AppState>,
     id: web::Path<String>,
     actor: Actor,
+    _: NoParams,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id: <R as Resource>::Id = parse_id(&id)?;

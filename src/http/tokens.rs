@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::extract::{parse_id, JsonBody};
+use super::extract::{parse_id, JsonBody, NoParams};
 use super::AppState;
 use crate::db::access;
 use crate::domain::access::{Actor, Token, TokenFields};
@@ -18,7 +18,7 @@ struct TokenList {
 }
 
 /// `GET /tokens`: every token, revoked and expired ones included, oldest first.
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<AppState>, _: NoParams) -> Result<HttpResponse, ApiError> {
     let items = state.run(access::list_tokens).await?;
     Ok(HttpResponse::Ok().json(TokenList {
         items,
@@ -30,6 +30,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 pub async fn create(
     state: web::Data<AppState>,
     actor: Actor,
+    _: NoParams,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let fields = TokenFields::from_body(&body.0)?;
@@ -47,6 +48,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
+    _: NoParams,
 ) -> Result<HttpResponse, ApiError> {
     let id: TokenId = parse_id(&id)?;
     let revoked = state

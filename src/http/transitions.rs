@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::error::ApiError;
-use super::extract::{parse_id, IfMatch, JsonBody};
+use super::extract::{parse_id, IfMatch, JsonBody, NoParams};
 use super::{record, AppState};
 use crate::db::access;
 use crate::db::transitions::{self, Staged};
@@ -43,6 +43,7 @@ pub(crate) async fn create<R>(
     state: web::Data<AppState>,
     id: web::Path<String>,
     actor: Actor,
+    _: NoParams,
     if_match: IfMatch,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError>
@@ -86,6 +87,7 @@ where
 pub(crate) async fn list<R>(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    _: NoParams,
 ) -> Result<HttpResponse, ApiError>
 where
     R: Staged + Send + 'static,

@@ -3,7 +3,7 @@
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
 
-use crate::helpers::{backend_tests, id_of, Response, TestApp};
+use crate::helpers::{backend_tests, id_of, pairs, Response, TestApp};
 
 backend_tests!(
     unknown_route_is_a_problem,
@@ -21,6 +21,8 @@ backend_tests!(
     wrong_json_types_are_named,
     unknown_members_are_refused_in_patches_even_when_null,
     nul_characters_are_refused,
+    nul_in_any_query_parameter_is_400,
+    operations_without_parameters_refuse_any,
     malformed_path_ids_are_400,
     problems_have_the_rfc_9457_members,
     request_id_is_generated_when_absent,
@@ -61,13 +63,6 @@ fn json_body(app: &TestApp, method: Method, path: &str, body: impl Into<String>)
     raw(app, method, path)
         .header("content-type", "application/json")
         .body(body.into())
-}
-
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected
-        .iter()
-        .map(|(f, c)| (f.to_string(), c.to_string()))
-        .collect()
 }
 
 async fn enterprise_count(app: &TestApp) -> usize {
@@ -631,6 +626,119 @@ async fn nul_characters_are_refused(app: TestApp) {
         .field_errors(400);
     assert_eq!(errors, pairs(&[("q", "invalid_character")]));
     assert_eq!(enterprise_count(&app).await, 0);
+}
+
+/// A NUL reaches no query: PostgreSQL would refuse it with an error of its own.
+async fn nul_in_any_query_parameter_is_400(app: TestApp) {
+    for (path, field) in [
+        ("/api/v1/enterprises?industry=a%00b", "industry"),
+        ("/api/v1/enterprises?region=%00", "region"),
+        ("/api/v1/order-classes?major=%00", "major"),
+        ("/api/v1/audit?actor=a%00b", "actor"),
+        ("/api/v1/reports/pipeline?industry=%00", "industry"),
+        ("/api/v1/reports/funnel?region=%00", "region"),
+        ("/api/v1/reports/stalled?industry=%00", "industry"),
+        ("/api/v1/reports/expiring?region=%00", "region"),
+        ("/api/v1/reports/activity?industry=%00", "industry"),
+        ("/api/v1/visits.ics?q=%00", "q"),
+        ("/api/v1/enterprises?colour%00=red", "colour\\0"),
+    ] {
+        let errors = app.get(path).await.field_errors(400);
+        assert_eq!(errors, pairs(&[(field, "invalid_character")]), "{path}");
+    }
+    // The CSV export reads the same parameters.
+    let response = app
+        .request(
+            Method::GET,
+            "/api/v1/enterprises?industry=%00",
+            None,
+            &[("accept", "text/csv")],
+        )
+        .await;
+    assert_eq!(
+        response.field_errors(400),
+        pairs(&[("industry", "invalid_character")])
+    );
+}
+
+/// An operation that takes no query parameters refuses any, before it changes
+/// anything.
+async fn operations_without_parameters_refuse_any(app: TestApp) {
+    let enterprise = app.enterprise(json!({"name": "Carbonbay"})).await;
+    let path = format!("{ENTERPRISES}/{}", id_of(&enterprise));
+    let person = app
+        .participant(json!({"full_name": "Li Na", "side": "school"}))
+        .await;
+    let person = format!("/api/v1/participants/{}", id_of(&person));
+    let token = app
+        .post(
+            "/api/v1/tokens",
+            &json!({"name": "kiosk", "role": "viewer"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let cases = [
+        (
+            Method::POST,
+            format!("{ENTERPRISES}?dry_run=1"),
+            Some(json!({"name": "Lingang"})),
+        ),
+        (
+            Method::PATCH,
+            format!("{path}?force=true"),
+            Some(json!({"industry": "Energy"})),
+        ),
+        (Method::DELETE, format!("{person}?cascade=true"), None),
+        (Method::POST, format!("{person}/restore?x=1"), None),
+        (Method::GET, format!("{path}/transitions?limit=5"), None),
+        (
+            Method::POST,
+            format!("{path}/transitions?to_stage=negotiation"),
+            Some(json!({"to_stage": "negotiation"})),
+        ),
+        (Method::GET, "/api/v1/tokens?role=admin".to_string(), None),
+        (
+            Method::POST,
+            "/api/v1/tokens?role=admin".to_string(),
+            Some(json!({"name": "desk", "role": "viewer"})),
+        ),
+        (
+            Method::DELETE,
+            format!(
+                "/api/v1/tokens/{}?now=1",
+                token["id"].as_str().unwrap_or_default()
+            ),
+            None,
+        ),
+    ];
+    for (method, target, body) in cases {
+        let response = app
+            .request(method.clone(), &target, body.as_ref(), &[])
+            .await;
+        let errors = response.field_errors(400);
+        assert!(
+            errors.len() == 1 && errors[0].1 == "unknown_parameter",
+            "{method} {target}: {errors:?}"
+        );
+    }
+    // Nothing was changed.
+    assert_eq!(enterprise_count(&app).await, 1);
+    let enterprise = app.get(&path).await.expect(200).body;
+    assert_eq!(
+        (enterprise["version"].as_i64(), enterprise["stage"].as_str()),
+        (Some(1), Some("intention"))
+    );
+    assert!(app.get(&person).await.expect(200).body["archived_at"].is_null());
+    let tokens = app.get("/api/v1/tokens").await.expect(200).body;
+    let names: Vec<&str> = tokens["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|t| t["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!names.contains(&"desk"), "{names:?}");
+    assert!(tokens["items"]
+        .as_array()
+        .is_some_and(|items| items.iter().all(|t| t["revoked_at"].is_null())));
 }
 
 async fn malformed_path_ids_are_400(app: TestApp) {
