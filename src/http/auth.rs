@@ -41,7 +41,9 @@ pub async fn authorize(
 
 /// The caller of `req`, if its token is usable and its role allows `needed`.
 async fn caller(needed: Role, req: &ServiceRequest) -> Result<Actor, ApiError> {
-    let presented = match query_token(req, needed) {
+    let in_query = query_token(req, needed)?;
+    let from_query = in_query.is_some();
+    let presented = match in_query {
         Some(token) => token,
         None => bearer(req)?,
     };
@@ -66,6 +68,14 @@ async fn caller(needed: Role, req: &ServiceRequest) -> Result<Actor, ApiError> {
             token
         }
     };
+    if from_query && token.role != Role::Feed {
+        // A URL ends up in logs and calendar apps: no secret that can do more than
+        // read the feed belongs there.
+        return Err(ApiError::Unauthorized(format!(
+            "only a `feed` token may be sent as `?token=`; send this `{}` token as `Authorization: Bearer <token>`",
+            token.role
+        )));
+    }
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
     let actor = Actor {
         token_id: Some(token.id),
@@ -79,14 +89,21 @@ async fn caller(needed: Role, req: &ServiceRequest) -> Result<Actor, ApiError> {
 
 /// A `token=` in the query string, accepted only where a feed token may be used
 /// (calendar clients cannot send headers) and only without an `Authorization` header.
-fn query_token(req: &ServiceRequest, needed: Role) -> Option<String> {
+fn query_token(req: &ServiceRequest, needed: Role) -> Result<Option<String>, ApiError> {
     if needed != Role::Feed || req.headers().contains_key(header::AUTHORIZATION) {
-        return None;
+        return Ok(None);
     }
-    req.query_string()
+    let mut tokens = req
+        .query_string()
         .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
-        .map(str::to_string)
+        .filter_map(|pair| pair.strip_prefix("token="));
+    let first = tokens.next().map(str::to_string);
+    if tokens.next().is_some() {
+        return Err(ApiError::Unauthorized(
+            "send one `token`, not several".into(),
+        ));
+    }
+    Ok(first)
 }
 
 /// The token of `Authorization: Bearer <token>`.

@@ -167,10 +167,39 @@ async fn feed_tokens_read_the_feed_and_nothing_else(app: TestApp) {
     )
     .await
     .problem(401);
-    // Other roles use the header; a wrong query token is refused.
+    // Other roles use the header, and only there: their secrets stay out of URLs.
     app.request_as(Some(&viewer), Method::GET, FEED, None, &[])
         .await
         .expect(200);
+    for token in [&viewer, &app.admin_token] {
+        let problem = app
+            .request_as(
+                None,
+                Method::GET,
+                &format!("{FEED}?token={token}"),
+                None,
+                &[],
+            )
+            .await
+            .problem(401);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("only a `feed` token")),
+            "{problem}"
+        );
+    }
+    // One token, not two.
+    app.request_as(
+        None,
+        Method::GET,
+        &format!("{with_query}&token={feed}"),
+        None,
+        &[],
+    )
+    .await
+    .problem(401);
+    // A wrong query token is refused.
     app.request_as(None, Method::GET, FEED, None, &[])
         .await
         .problem(401);
