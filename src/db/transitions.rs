@@ -29,6 +29,7 @@ pub(crate) trait Staged: Archivable {
     const SUBJECT: SubjectKind;
     fn enterprise(&self) -> EnterpriseId;
     fn stage(&self) -> Stage;
+    fn stage_changed_at(&self) -> DateTime<Utc>;
     /// `enrolled_count` of an order class, `capacity` of a base; 0 for an enterprise.
     fn headcount(&self) -> i32;
     /// Writes the stage columns and a new version.
@@ -53,13 +54,14 @@ pub(crate) trait Staged: Archivable {
 /// Moves a record to `request.to_stage`: locks it (checking `If-Match`, refusing an
 /// archived one), checks the move and its evidence, stores the history row and the
 /// new stage. Two racing moves queue on the row lock, so the second sees the first.
+/// Also returns when the record had entered the stage it left, for the audit trail.
 pub(crate) fn record<R: Staged>(
     conn: &mut DbConn,
     id: R::Id,
     if_match: &Precondition,
     request: &TransitionRequest,
     actor: Option<&str>,
-) -> Result<(Transition, R)> {
+) -> Result<(Transition, R, DateTime<Utc>)> {
     write(conn, |conn| {
         let current: R = lifecycle::lock_live(conn, id, if_match)?;
         let (from, to) = (current.stage(), request.to_stage);
@@ -132,7 +134,12 @@ pub(crate) fn record<R: Staged>(
         let transition = load(conn, R::SUBJECT, &subject_id, Some(transition_id))?
             .pop()
             .ok_or_else(|| super::Error::Corrupt(format!("transition {transition_id} vanished")))?;
-        Ok((transition, current.staged(to, occurred_at, now, version)))
+        let entered_at = current.stage_changed_at();
+        Ok((
+            transition,
+            current.staged(to, occurred_at, now, version),
+            entered_at,
+        ))
     })
 }
 
@@ -497,6 +504,10 @@ macro_rules! staged {
 
             fn stage(&self) -> Stage {
                 self.stage
+            }
+
+            fn stage_changed_at(&self) -> DateTime<Utc> {
+                self.stage_changed_at
             }
 
             fn headcount(&self) -> i32 {

@@ -55,11 +55,11 @@ where
     let request = TransitionRequest::from_body(&body.0)?;
     let (transition, item) = state
         .write(move |conn| {
-            let (transition, item) =
+            let (transition, item, entered_at) =
                 transitions::record::<R>(conn, id, &if_match.0, &request, Some(&actor.name))?;
             let changes = json!({
                 "stage": {"old": transition.from_stage, "new": transition.to_stage},
-                "stage_changed_at": {"old": null, "new": transition.occurred_at},
+                "stage_changed_at": {"old": entered_at, "new": transition.occurred_at},
             });
             access::record(
                 conn,

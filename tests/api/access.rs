@@ -640,17 +640,35 @@ async fn rejected_requests_leave_no_entry(app: TestApp) {
 async fn stage_moves_and_cascades_are_audited(app: TestApp) {
     let enterprise = app.enterprise(json!({"name": "Carbonbay"})).await;
     let id = id_of(&enterprise);
-    app.post(
-        &format!("{ENTERPRISES}/{id}/transitions"),
-        &json!({"to_stage": "negotiation", "note": "after the visit"}),
-    )
-    .await
-    .expect(201);
+    let moved = app
+        .post(
+            &format!("{ENTERPRISES}/{id}/transitions"),
+            &json!({"to_stage": "negotiation", "note": "after the visit"}),
+        )
+        .await
+        .expect(201)
+        .body;
     let moves = audit(&app, &format!("entity_id={id}&action=move")).await;
     assert_eq!(moves.len(), 1);
     assert_eq!(
         moves[0]["changes"]["stage"],
         json!({"old": "intention", "new": "negotiation"})
+    );
+    // When the record entered the stage it left, and the one it entered.
+    let instant = |value: &Value| {
+        value
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .unwrap_or_else(|| panic!("not a time: {value}"))
+    };
+    let changed = &moves[0]["changes"]["stage_changed_at"];
+    assert_eq!(
+        instant(&changed["old"]),
+        instant(&enterprise["stage_changed_at"])
+    );
+    assert_eq!(
+        instant(&changed["new"]),
+        instant(&moved["enterprise"]["stage_changed_at"])
     );
     let person = app
         .participant(json!({"full_name": "Dong Xiaodan", "side": "partner", "enterprise_id": id}))
