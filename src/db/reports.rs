@@ -17,6 +17,7 @@ use crate::domain::report::{
     StalledFilter, StalledItem,
 };
 use crate::domain::stage::Stage;
+use crate::domain::visit::VisitStatus;
 use crate::domain::{self};
 
 // Report rows name an item together with its enterprise, grouped by both ids; the
@@ -165,6 +166,8 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
     // that the items are walked in the page's order and the walk stops at the page's
     // end. (Grouping every item with all its visits to find the last one read every
     // visit of every enterprise: seconds at a million visits.)
+    // A visit called off was no contact.
+    let contact = [VisitStatus::Planned.as_str(), VisitStatus::Held.as_str()];
     macro_rules! visited_since_cutoff {
         ($enterprise:expr) => {
             diesel::dsl::exists(
@@ -174,6 +177,7 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
                     .filter(ve::starts_at.ge(cutoff))
                     .filter(ve::starts_at.le(now))
                     .filter(v::archived_at.is_null())
+                    .filter(v::status.eq_any(contact))
                     .select(ve::visit_id),
             )
         };
@@ -263,6 +267,7 @@ pub fn stalled(conn: &mut DbConn, filter: &StalledFilter) -> Result<Page<Stalled
             .filter(one_of(ve::enterprise_id, &page_enterprises))
             .filter(ve::starts_at.le(now))
             .filter(v::archived_at.is_null())
+            .filter(v::status.eq_any(contact))
             .group_by(ve::enterprise_id)
             .select((ve::enterprise_id, max(ve::starts_at)))
             .load::<(String, Option<NaiveDateTime>)>(conn)?
@@ -458,6 +463,7 @@ FROM visits v
 JOIN visit_enterprises ve ON ve.visit_id = v.id
 JOIN enterprises e ON e.id = ve.enterprise_id
 WHERE v.starts_at >= ?1 AND v.starts_at < ?2
+  AND v.status <> 'cancelled'
   AND (?3 OR (v.archived_at IS NULL AND e.archived_at IS NULL))
   AND (?4 IS NULL OR e.industry = ?4)
   AND (?5 IS NULL OR e.region = ?5)
@@ -471,6 +477,7 @@ FROM visits v
 JOIN visit_enterprises ve ON ve.visit_id = v.id
 JOIN enterprises e ON e.id = ve.enterprise_id
 WHERE v.starts_at >= $1 AND v.starts_at < $2
+  AND v.status <> 'cancelled'
   AND ($3 OR (v.archived_at IS NULL AND e.archived_at IS NULL))
   AND ($4::text IS NULL OR e.industry = $4)
   AND ($5::text IS NULL OR e.region = $5)
@@ -478,8 +485,9 @@ WHERE v.starts_at >= $1 AND v.starts_at < $2
 GROUP BY month
 ORDER BY month";
 
-/// Visits in `[from, to)` counted per month, enterprise or direction. A visit counts
-/// when one of its enterprises is in scope; per month and direction it counts once.
+/// Visits in `[from, to)`, but for cancelled ones, counted per month, enterprise or
+/// direction. A visit counts when one of its enterprises is in scope; per month and
+/// direction it counts once.
 pub fn activity(conn: &mut DbConn, filter: &ActivityFilter) -> Result<Activity> {
     use enterprises::dsl as e;
     use visit_enterprises::dsl as ve;
@@ -526,6 +534,7 @@ pub fn activity(conn: &mut DbConn, filter: &ActivityFilter) -> Result<Activity> 
                     .select((v::direction, count(v::id).aggregate_distinct()))
                     .filter(v::starts_at.ge(from))
                     .filter(v::starts_at.lt(to))
+                    .filter(v::status.ne(VisitStatus::Cancelled.as_str()))
                     .order(v::direction)
                     .into_boxed(),
                 scope
@@ -552,6 +561,7 @@ pub fn activity(conn: &mut DbConn, filter: &ActivityFilter) -> Result<Activity> 
                     .select((e::id, e::name, count_star()))
                     .filter(v::starts_at.ge(from))
                     .filter(v::starts_at.lt(to))
+                    .filter(v::status.ne(VisitStatus::Cancelled.as_str()))
                     .order((count_star().desc(), e::name_key, e::id))
                     .limit(crate::domain::report::TOP_ENTERPRISES)
                     .into_boxed(),

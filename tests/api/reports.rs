@@ -247,6 +247,12 @@ async fn stalled_lists_items_neither_moved_nor_visited(app: TestApp) {
         "direction": "inbound", "status": "planned", "enterprise_ids": [w.park],
     });
     app.post("/api/v1/visits", &planned).await.expect(201);
+    // A visit to Hangzhou called off ten days ago was no contact.
+    let called_off = json!({
+        "title": "Called off", "starts_at": ago(10), "direction": "outbound",
+        "status": "cancelled", "enterprise_ids": [w.hz],
+    });
+    app.post("/api/v1/visits", &called_off).await.expect(201);
 
     let page = app.get("/api/v1/reports/stalled").await.expect(200).body;
     assert_eq!(stalled_ids(&page), [w.hz.clone(), w.park.clone()]);
@@ -522,6 +528,14 @@ async fn activity_counts_visits_per_month_direction_and_enterprise(app: TestApp)
     app.delete(&format!("/api/v1/visits/{archived}"))
         .await
         .expect(200);
+    // Called off: no activity, archived or not.
+    let called_off = visit(&app, "2025-04-20T02:00:00Z", "online", &[&w.mitsui]).await;
+    app.patch(
+        &format!("/api/v1/visits/{called_off}"),
+        &json!({"status": "cancelled"}),
+    )
+    .await
+    .expect(200);
     let period = "from=2025-03-01&to=2025-06-01";
 
     let months = app
