@@ -749,7 +749,14 @@ ORDER BY s.ordinal"
 // Every parameter is cast to its type, so that the statement can be prepared (and
 // explained, see tests/api/query_plans.rs) without its values: PostgreSQL cannot
 // tell a bare `$2` in a select list from text. Instants are TEXT on SQLite.
-const FUNNEL_SQLITE: &str = funnel_sql!("julianday(end_at) - julianday(start_at)", "TEXT");
+// SQLite keeps instants to the millisecond, but a `julianday` difference (days since
+// 4714 BC, in a double) is off by up to about 50 µs: rounded back to whole
+// milliseconds it is exact, and a span of 432 s is 0.005 days as on PostgreSQL, not
+// a hair under (which rounded to 0.00 rather than 0.01).
+const FUNNEL_SQLITE: &str = funnel_sql!(
+    "ROUND((julianday(end_at) - julianday(start_at)) * 86400000) / 86400000.0",
+    "TEXT"
+);
 const FUNNEL_POSTGRES: &str = funnel_sql!(
     "CAST(EXTRACT(EPOCH FROM end_at - start_at) AS DOUBLE PRECISION) / 86400",
     "TIMESTAMP"

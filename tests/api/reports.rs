@@ -15,6 +15,7 @@ backend_tests!(
     funnel_follows_the_enterprises_that_entered_in_the_period,
     funnel_of_order_classes_runs_to_completion,
     funnel_of_bases_defaults_to_the_last_365_days,
+    funnel_medians_round_halves_up_on_both_backends,
     reports_reject_bad_parameters,
 );
 
@@ -1051,6 +1052,39 @@ async fn funnel_of_order_classes_runs_to_completion(app: TestApp) {
 /// negotiation, one created terminated, one put at agreement without any history
 /// (as the synthetic seed does, and with a `stage_changed_at` before its creation),
 /// and one created 400 days ago that never moved.
+/// Spans of exactly 0.005 days (432 s) are 0.01 days to two places: SQLite's
+/// `julianday` difference came out a hair under 0.005 and gave 0.0.
+async fn funnel_medians_round_halves_up_on_both_backends(app: TestApp) {
+    let id = id_of(&app.enterprise(json!({"name": "Quick Partner"})).await);
+    app.backdate_creation("enterprise", &id, "2026-01-02T23:52:48Z");
+    move_item(
+        &app,
+        "enterprises",
+        &id,
+        json!({"to_stage": "negotiation", "occurred_at": "2026-01-03T00:00:00Z"}),
+    )
+    .await;
+    move_item(
+        &app,
+        "enterprises",
+        &id,
+        json!({"to_stage": "terminated", "occurred_at": "2026-01-03T00:07:12Z", "note": "Too fast."}),
+    )
+    .await;
+    let funnel = app
+        .get("/api/v1/reports/funnel?from=2026-01-01&to=2026-01-31")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(funnel["stages"][0]["median_days"], json!(0.01), "{funnel}");
+    assert_eq!(funnel["stages"][1]["median_days"], json!(0.01), "{funnel}");
+    assert_eq!(
+        funnel["stages"][1]["median_days_to_reach"],
+        json!(0.01),
+        "{funnel}"
+    );
+}
+
 async fn funnel_of_bases_defaults_to_the_last_365_days(app: TestApp) {
     let w = world(&app).await;
     let base = |enterprise: &str, name: &str| json!({"enterprise_id": enterprise, "name": name});
