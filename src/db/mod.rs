@@ -672,8 +672,14 @@ pub(crate) fn after_time(
 }
 
 /// Reads a cursor's timestamp back; a tampered cursor is the client's mistake.
+/// Its year is one a stored instant can have (0001–9999): SQLite compares instants
+/// as text, where `+10000-…` sorts before `0001-…`.
 pub(crate) fn parse_cursor_time(value: &str) -> Result<chrono::NaiveDateTime> {
-    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| bad_cursor())
+    use chrono::Datelike;
+    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .filter(|t| (1..=9999).contains(&t.year()))
+        .ok_or_else(bad_cursor)
 }
 
 pub(crate) fn bad_cursor() -> Error {

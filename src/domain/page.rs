@@ -34,9 +34,14 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(json)
     }
 
+    /// Reads a cursor back; `None` for anything this service would not have made:
+    /// the tie-breaker must be a record's id, and no stored value holds a NUL.
     fn decode(raw: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let cursor: Self = serde_json::from_slice(&bytes).ok()?;
+        let made_here = uuid::Uuid::try_parse(&cursor.id).is_ok_and(|_| cursor.id.len() == 36)
+            && !cursor.value.contains('\0');
+        made_here.then_some(cursor)
     }
 }
 
@@ -334,7 +339,12 @@ mod tests {
                 descending: true
             }
         );
-        let page = first.page(vec!["c", "b", "a"], |s| (s.to_string(), s.to_string()));
+        let page = first.page(vec!["c", "b", "a"], |s| {
+            (
+                s.to_string(),
+                format!("01a22514-c2d6-7588-937c-56af8c5187c{s}"),
+            )
+        });
         assert_eq!(page.items, ["c", "b"]);
         let cursor = page.next_cursor.expect("more rows");
         let next: PageRequest<Key> =

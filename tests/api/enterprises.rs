@@ -1872,10 +1872,19 @@ async fn cursor_only_continues_its_own_sort(app: TestApp) {
         );
     }
     // A cursor that decodes but was not made by the server is refused, not a 500.
+    let id = "01a22514-c2d6-7588-937c-56af8c5187c1";
     for forged in [
         json!({"s": "created_at", "v": "yesterday", "i": "x"}),
         json!({"s": "updated_at", "v": "", "i": ""}),
         json!({"s": "created_at"}),
+        // A well-formed time with an id that is no id.
+        json!({"s": "created_at", "v": "2026-12-08T02:55:27.739953", "i": "zzz"}),
+        json!({"s": "name", "v": "beta", "i": format!("{{{id}}}")}),
+        // A NUL, which PostgreSQL refuses in a query (a 500 before).
+        json!({"s": "name", "v": "\u{0}", "i": id}),
+        json!({"s": "name", "v": "beta", "i": format!("{id}\u{0}")}),
+        // A year no stored time has: SQLite sorted it before 0001.
+        json!({"s": "created_at", "v": "+10000-01-01T00:00:00", "i": id}),
     ] {
         let raw = URL_SAFE_NO_PAD.encode(forged.to_string());
         let sort = forged["s"].as_str().expect("sort");

@@ -1204,7 +1204,10 @@ async fn reports_reject_bad_parameters(app: TestApp) {
         assert_eq!(sorted(errors), pairs(expected), "{query}");
     }
     // A cursor from the other paged report continues a different order.
-    let stalled_cursor = json!({"s": "stage_changed_at", "v": "2026-01-01T00:00:00", "i": "x"});
+    let stalled_cursor = json!({
+        "s": "stage_changed_at", "v": "2026-01-01T00:00:00",
+        "i": "01a22514-c2d6-7588-937c-56af8c5187c1",
+    });
     let encoded = base64_url(&stalled_cursor.to_string());
     let errors = app
         .get(&format!("/api/v1/reports/expiring?cursor={encoded}"))
