@@ -158,9 +158,13 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// The version a tag names. Tags are opaque strings (RFC 9110, 8.8.3), so only the
+/// exact text of one of our tags names a version: `"01"` and `"+1"` name none.
 fn parse_etag(tag: &str) -> Option<i64> {
     let tag = tag.strip_prefix("W/").unwrap_or(tag);
-    tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+    let opaque = tag.strip_prefix('"')?.strip_suffix('"')?;
+    let version: i64 = opaque.parse().ok()?;
+    (version.to_string() == opaque).then_some(version)
 }
 
 /// The `ETag` of a record version.

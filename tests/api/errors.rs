@@ -1000,7 +1000,18 @@ async fn if_match_accepts_weak_tags_and_star(app: TestApp) {
 async fn garbage_if_match_is_412(app: TestApp) {
     let created = app.enterprise(json!({"name": "Carbonbay"})).await;
     let path = format!("{ENTERPRISES}/{}", id_of(&created));
-    for tag in ["garbage", "1", "\"one\"", "\"1", "W/1", "\"-1\"", ","] {
+    for tag in [
+        "garbage",
+        "1",
+        "\"one\"",
+        "\"1",
+        "W/1",
+        "\"-1\"",
+        ",",
+        "\"01\"",
+        "\"+1\"",
+        "W/\"0001\"",
+    ] {
         let body = app
             .request(
                 Method::PATCH,
