@@ -310,7 +310,12 @@ pub fn archive(
         }
         macro_rules! archive_children {
             ($table:ident, $kind:expr) => {
-                let ids: Vec<String> = live_children!($table).select($table::id).load(conn)?;
+                // By id (creation order), so that the audit trail lists them alike
+                // on both backends.
+                let ids: Vec<String> = live_children!($table)
+                    .select($table::id)
+                    .order($table::id)
+                    .load(conn)?;
                 cascaded.extend(ids.into_iter().map(|child| ($kind, child)));
                 diesel::update(live_children!($table))
                     .set((

@@ -673,6 +673,20 @@ async fn stage_moves_and_cascades_are_audited(app: TestApp) {
     let person = app
         .participant(json!({"full_name": "Dong Xiaodan", "side": "partner", "enterprise_id": id}))
         .await;
+    let mut people = vec![id_of(&person)];
+    for name in ["Li Na", "Wang Fang"] {
+        let other = app
+            .participant(json!({"full_name": name, "side": "partner", "enterprise_id": id}))
+            .await;
+        people.push(id_of(&other));
+    }
+    // Edited, the first is stored after the others on PostgreSQL.
+    app.patch(
+        &format!("/api/v1/participants/{}", people[0]),
+        &json!({"full_name": "Dong Xiaodan (Director)"}),
+    )
+    .await
+    .expect(200);
     app.delete(&format!("{ENTERPRISES}/{id}?cascade=true"))
         .await
         .expect(200);
@@ -680,6 +694,15 @@ async fn stage_moves_and_cascades_are_audited(app: TestApp) {
     assert_eq!(archived[0]["action"], "archive");
     assert_eq!(archived[0]["entity_kind"], "participant");
     assert_eq!(archived[0]["changes"]["archived_with"]["new"], json!(id));
+    // The cascade archives in creation order on both backends (the trail is newest
+    // first).
+    let trail: Vec<String> = audit(&app, "entity_kind=participant&action=archive")
+        .await
+        .iter()
+        .map(|entry| entry["entity_id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    people.reverse();
+    assert_eq!(trail, people);
 }
 
 async fn the_audit_trail_filters_and_pages(app: TestApp) {
