@@ -31,10 +31,7 @@ impl FromRequest for JsonBody {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<mime::Mime>().ok())
-            .is_some_and(|m| {
-                m.type_() == mime::APPLICATION
-                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-            });
+            .is_some_and(|m| is_json(&m));
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !json {
@@ -55,6 +52,19 @@ impl FromRequest for JsonBody {
                 .map_err(|e| ApiError::MalformedJson(e.to_string()))
         })
     }
+}
+
+/// `application/json` or a `+json` type, in UTF-8 (the only encoding JSON has,
+/// RFC 8259), but not a JSON Patch (RFC 6902): its operations are not a merge patch,
+/// and read as one they would be refused member by member.
+fn is_json(media: &mime::Mime) -> bool {
+    let json = media.type_() == mime::APPLICATION
+        && (media.subtype() == mime::JSON || media.suffix() == Some(mime::JSON))
+        && media.subtype() != "json-patch";
+    let utf8 = media
+        .get_param(mime::CHARSET)
+        .is_none_or(|charset| charset == mime::UTF_8);
+    json && utf8
 }
 
 /// A JSON value whose objects name each member once. serde_json keeps the last of

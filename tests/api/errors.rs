@@ -426,6 +426,10 @@ async fn body_must_be_declared_as_json(app: TestApp) {
         Some("text/json"),
         Some("application/xml"),
         Some("not a media type"),
+        // JSON is UTF-8; a JSON Patch is not a merge patch.
+        Some("application/json; charset=iso-8859-1"),
+        Some("application/json; charset=utf-16"),
+        Some("application/json-patch+json"),
     ] {
         let mut request = raw(&app, Method::POST, ENTERPRISES).body(body);
         if let Some(value) = content_type {
@@ -478,7 +482,7 @@ async fn json_content_types_with_parameters_or_suffixes_are_accepted(app: TestAp
 
     let person = send(
         raw(&app, Method::POST, "/api/v1/participants")
-            .header("content-type", "Application/JSON")
+            .header("content-type", "Application/JSON; Charset=\"UTF-8\"")
             .body(r#"{"full_name": "Li Na", "side": "school"}"#),
     )
     .await
