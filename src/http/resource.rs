@@ -109,16 +109,31 @@ pub(crate) fn new_id<R: Resource>() -> R::Id {
     R::Id::from(uuid::Uuid::now_v7())
 }
 
-/// Whether the client asked for CSV rather than JSON (`Accept: text/csv`).
+/// Whether the client asked for CSV rather than JSON (`Accept: text/csv`): CSV
+/// when the client accepts it at least as much (by `q`, RFC 9110 12.5.1) as any
+/// type JSON would satisfy; JSON otherwise.
 fn wants_csv(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| {
-            accept
-                .split(',')
-                .any(|m| m.split(';').next().is_some_and(|m| m.trim() == "text/csv"))
-        })
+    let (mut csv, mut json) = (0.0_f32, 0.0_f32);
+    for accept in req
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+    {
+        for range in accept.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "text/csv" => csv = csv.max(q),
+                "application/json" | "application/*" | "*/*" => json = json.max(q),
+                _ => {}
+            }
+        }
+    }
+    csv > 0.0 && csv >= json
 }
 
 /// The whole list as CSV, streamed page by page from one connection, so that memory

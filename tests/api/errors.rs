@@ -23,6 +23,7 @@ backend_tests!(
     nul_characters_are_refused,
     nul_in_any_query_parameter_is_400,
     operations_without_parameters_refuse_any,
+    lists_answer_csv_only_when_preferred,
     malformed_path_ids_are_400,
     problems_have_the_rfc_9457_members,
     request_id_is_generated_when_absent,
@@ -743,6 +744,27 @@ async fn operations_without_parameters_refuse_any(app: TestApp) {
     assert!(tokens["items"]
         .as_array()
         .is_some_and(|items| items.iter().all(|t| t["revoked_at"].is_null())));
+}
+
+/// `Accept` picks CSV or JSON by the client's preference (`q`).
+async fn lists_answer_csv_only_when_preferred(app: TestApp) {
+    app.enterprise(json!({"name": "Carbonbay"})).await;
+    for (accept, csv) in [
+        ("text/csv", true),
+        ("text/csv, application/json", true),
+        ("text/csv, */*;q=0.8", true),
+        ("application/json, text/csv;q=0.1", false),
+        ("text/csv;q=0.5, */*", false),
+        ("text/csv;q=0", false),
+        ("text/html, */*;q=0.8", false),
+    ] {
+        let response = app
+            .request(Method::GET, ENTERPRISES, None, &[("accept", accept)])
+            .await
+            .expect(200);
+        let media = response.header("content-type").unwrap_or_default();
+        assert_eq!(media.starts_with("text/csv"), csv, "{accept}: {media}");
+    }
 }
 
 async fn malformed_path_ids_are_400(app: TestApp) {
