@@ -97,10 +97,10 @@ impl Missing {
                 format!("entering `{to}` needs the `agreement_id` of the agreement that backs it")
             }
             Missing::EnrolledCount => {
-                "an order class enters `implementation` only with `enrolled_count` above 0".into()
+                format!("an order class enters `{to}` only with `enrolled_count` above 0")
             }
             Missing::Capacity => {
-                "an internship base enters `implementation` only with `capacity` above 0".into()
+                format!("an internship base enters `{to}` only with `capacity` above 0")
             }
         }
     }
@@ -175,7 +175,9 @@ pub fn missing(
     if to.needs_agreement() && !evidence.agreement {
         missing.push(Missing::Agreement);
     }
-    if to == Stage::Implementation && evidence.headcount <= 0 {
+    // Completing is implementing and more: a move that skips `implementation` must
+    // still show its students or places.
+    if matches!(to, Stage::Implementation | Stage::Completed) && evidence.headcount <= 0 {
         match kind {
             SubjectKind::OrderClass => missing.push(Missing::EnrolledCount),
             SubjectKind::InternshipBase => missing.push(Missing::Capacity),
@@ -241,7 +243,7 @@ mod tests {
         if matches!(to, Agreement | Implementation | Completed) && !e.agreement {
             m.push(Missing::Agreement);
         }
-        if to == Implementation && e.headcount <= 0 {
+        if matches!(to, Implementation | Completed) && e.headcount <= 0 {
             match kind {
                 SubjectKind::OrderClass => m.push(Missing::EnrolledCount),
                 SubjectKind::InternshipBase => m.push(Missing::Capacity),

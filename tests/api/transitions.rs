@@ -191,14 +191,18 @@ async fn evidence_is_required(app: TestApp) {
                 ("capacity", "required_for_implementation"),
             ]),
         };
-        assert_eq!(
-            sorted(
-                app.post(&path, &json!({"to_stage": "implementation"}))
-                    .await
-                    .field_errors(422)
-            ),
-            expected
-        );
+        // Completing skips no evidence of implementing.
+        for to_stage in ["implementation", "completed"] {
+            assert_eq!(
+                sorted(
+                    app.post(&path, &json!({"to_stage": to_stage}))
+                        .await
+                        .field_errors(422)
+                ),
+                expected,
+                "{to_stage}"
+            );
+        }
         // Forward with the agreement, then backward without a note.
         app.post(
             &path,
