@@ -1,0 +1,56 @@
+//! What `liaison serve` does before serving: the first token only for a start that
+//! listens.
+
+use std::process::{Command, Output};
+
+use crate::helpers::{Backend, TestDatabase};
+use crate::reliability::binary_tests;
+use crate::reliability::server::Server;
+
+binary_tests!(a_start_that_cannot_listen_makes_no_token);
+
+/// Runs `liaison <args>` on `database_url`.
+fn liaison(database_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_liaison"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .expect("liaison runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The bootstrap token's secret is printed by a start that goes on to serve; a
+/// start that cannot listen had made the token all the same, so its secret was
+/// never seen and the next start made none.
+async fn a_start_that_cannot_listen_makes_no_token(backend: Backend) {
+    let (_database, url) = TestDatabase::create(backend);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let taken = taken.local_addr().expect("its address").to_string();
+    for bind in [taken.as_str(), "999.1.1.1:80"] {
+        let output = liaison(&url, &["serve", "--bind", bind]);
+        assert!(!output.status.success(), "{bind}");
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!("cannot listen on {bind}")),
+            "{bind}: {message}"
+        );
+        assert!(!message.contains("liaison_"), "{bind}: {message}");
+    }
+    let listed = liaison(&url, &["token", "list"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert_eq!(listed.lines().count(), 1, "only the header: {listed}");
+
+    let server = Server::start(&url, &[]);
+    assert!(
+        server
+            .bootstrap_token
+            .as_deref()
+            .is_some_and(|t| t.starts_with("liaison_")),
+        "the first start that serves prints the token: {:?}",
+        server.log()
+    );
+}
