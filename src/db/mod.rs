@@ -153,16 +153,71 @@ impl DatabaseUrl {
         Ok(())
     }
 
-    /// The URL with any password hidden, for logs.
+    /// The URL with any password hidden, for logs and messages.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.url) {
-            Ok(mut u) if u.password().is_some() => {
-                let _ = u.set_password(Some("***"));
-                u.to_string()
-            }
-            _ => self.url.clone(),
+        match self.backend {
+            Backend::Postgres => hide_passwords(&self.url),
+            Backend::Sqlite => self.url.clone(),
         }
     }
+}
+
+/// Replaces with `***` each password of a PostgreSQL URL that libpq would read: the
+/// one in `user:password@` and the value of any `password=` query parameter. The URL
+/// is cut as libpq cuts it, not as a WHATWG URL, so that one libpq takes and the `url`
+/// crate does not (several hosts, `h1:5432,h2:5432`) is hidden too; where the two
+/// could differ (an `@`, `?` or `:` left unescaped in a password), more is hidden.
+fn hide_passwords(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    // The user and password come before the last `@` ahead of the first `/`.
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let rest = match authority.rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{user}:***{}", &rest[at..]),
+            None => rest.to_string(),
+        },
+        None => rest.to_string(),
+    };
+    let hidden = match rest.split_once('?') {
+        None => rest,
+        Some((location, query)) => {
+            let parameters: Vec<String> = query
+                .split('&')
+                .map(|parameter| match parameter.split_once('=') {
+                    Some((key, _)) if percent_decoded(key) == "password" => format!("{key}=***"),
+                    _ => parameter.to_string(),
+                })
+                .collect();
+            format!("{location}?{}", parameters.join("&"))
+        }
+    };
+    format!("{scheme}://{hidden}")
+}
+
+/// `text` with its `%XX` escapes decoded, as libpq decodes a parameter's name.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            None => {
+                decoded.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// How long an answer from PostgreSQL vouches for its connection: within it, the
@@ -816,6 +871,47 @@ mod tests {
             .cache_size;
         assert_eq!(size, -i64::from(SQLITE_CACHE_KIB));
         assert_eq!(SQLITE_CACHE_KIB, 3 * 1024);
+    }
+
+    #[test]
+    fn passwords_are_hidden_wherever_libpq_reads_them() {
+        for (url, shown) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/db?password=S3cretQ",
+                "postgres://postgres@127.0.0.1:5432/db?password=***",
+            ),
+            (
+                "postgresql://liaison:S3cretQ@db.example.edu/liaison",
+                "postgresql://liaison:***@db.example.edu/liaison",
+            ),
+            (
+                "postgres://u:pw@h/db?sslmode=require&password=S3cretQ&application_name=x",
+                "postgres://u:***@h/db?sslmode=require&password=***&application_name=x",
+            ),
+            // Two passwords, one with an unescaped `@`, the other under an escaped
+            // name; several hosts.
+            (
+                "postgres://u:a@b@h1:5432,h2:5432/db?%70assword=S3cretQ",
+                "postgres://u:***@h1:5432,h2:5432/db?%70assword=***",
+            ),
+            ("postgres://h?password=x@y", "postgres://h?password=***"),
+            ("postgres://h/db?password=", "postgres://h/db?password=***"),
+            // Nothing to hide: shown as given.
+            (
+                "postgres://postgres@127.0.0.1:5432/db?sslmode=disable&passwords=1",
+                "postgres://postgres@127.0.0.1:5432/db?sslmode=disable&passwords=1",
+            ),
+            ("postgres:///db", "postgres:///db"),
+            // A `/` before any `@` ends the authority for libpq: no user there.
+            ("postgres://h/db@x", "postgres://h/db@x"),
+            // A SQLite path is a file name, whatever it holds.
+            (
+                "data/pass:word@x?password=1.db",
+                "data/pass:word@x?password=1.db",
+            ),
+        ] {
+            assert_eq!(DatabaseUrl::parse(url).redacted(), shown, "{url}");
+        }
     }
 
     #[test]
