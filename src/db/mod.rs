@@ -767,24 +767,98 @@ pub enum BackupError {
     Postgres,
     #[error("cannot write the backup: {0}")]
     Query(#[from] QueryError),
+    #[error("cannot write the backup: {0}")]
+    File(#[from] std::io::Error),
 }
 
 /// Writes a consistent copy of a SQLite database to `target` with `VACUUM INTO`: it
 /// reads one snapshot, so writers carry on (WAL) and the copy is a compact, complete
 /// database with no WAL of its own.
+///
+/// The copy is written beside `target` under a temporary name and given its name
+/// only once complete and on disk, so that `target` is a whole backup or is not
+/// there: a copy that failed half-way (a full disk) would open as a smaller or an
+/// empty database, and would stand in the way of the next attempt.
 pub fn backup(conn: &mut DbConn, target: &std::path::Path) -> Result<(), BackupError> {
     if target.exists() {
         return Err(BackupError::Exists(target.display().to_string()));
     }
-    match conn {
-        DbConn::Pg(_) => Err(BackupError::Postgres),
-        DbConn::Sqlite(c) => {
-            diesel::sql_query("VACUUM INTO ?")
-                .bind::<diesel::sql_types::Text, _>(target.to_string_lossy().into_owned())
-                .execute(c)?;
-            Ok(())
+    let DbConn::Sqlite(c) = conn else {
+        return Err(BackupError::Postgres);
+    };
+    let partial = partial_backup(target)?;
+    let made = write_backup(c, &partial).and_then(|()| put_in_place(&partial, target));
+    if made.is_err() {
+        // What SQLite left of the copy: the file and the journal it wrote it with.
+        for leftover in [partial.clone(), with_suffix(&partial, "-journal")] {
+            let _ = std::fs::remove_file(leftover);
         }
     }
+    made
+}
+
+/// The name the copy is written under: hidden, beside `target` (so that the rename
+/// stays within one file system), and with the process id, so that two backups to
+/// the same name do not write into one file.
+fn partial_backup(target: &std::path::Path) -> Result<std::path::PathBuf, BackupError> {
+    let name = target.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a file name", target.display()),
+        )
+    })?;
+    let mut partial = std::ffi::OsString::from(".");
+    partial.push(name);
+    partial.push(format!(".{}.partial", std::process::id()));
+    Ok(target.with_file_name(partial))
+}
+
+fn with_suffix(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+fn write_backup(conn: &mut SqliteConnection, partial: &std::path::Path) -> Result<(), BackupError> {
+    // A copy left by a process of the same id that was killed; VACUUM INTO refuses
+    // to write into a file that has pages already.
+    match std::fs::remove_file(partial) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(partial.to_string_lossy().into_owned())
+        .execute(conn)?;
+    // SQLite does not sync the copy: it is synced before it gets its name, so that a
+    // power cut cannot leave `target` named but incomplete.
+    std::fs::File::open(partial)?.sync_all()?;
+    Ok(())
+}
+
+/// Gives the complete copy its name, never replacing a file that appeared there
+/// meanwhile: a hard link fails when the name is taken (a rename would replace it).
+fn put_in_place(partial: &std::path::Path, target: &std::path::Path) -> Result<(), BackupError> {
+    match std::fs::hard_link(partial, target) {
+        Ok(()) => {
+            // The backup is in place; a temporary left here is only a second name for it.
+            let _ = std::fs::remove_file(partial);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(BackupError::Exists(target.display().to_string()));
+        }
+        // A file system without hard links: the name was free a moment ago.
+        Err(_) if target.exists() => {
+            return Err(BackupError::Exists(target.display().to_string()));
+        }
+        Err(_) => std::fs::rename(partial, target)?,
+    }
+    // The new name is on disk too, as far as the file system lets a folder be synced.
+    let folder = target
+        .parent()
+        .filter(|f| !f.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let _ = std::fs::File::open(folder).and_then(|f| f.sync_all());
+    Ok(())
 }
 
 /// Lets SQLite refresh the planner's statistics of tables that have none or have
