@@ -529,7 +529,8 @@ pub fn serialise(conn: &mut DbConn, key: i64) -> Result<(), QueryError> {
 pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Applies pending migrations; returns the names of those applied. Safe to run from
-/// several processes at once.
+/// several processes at once. Refuses a database that has a migration this binary
+/// does not know ([`NewerDatabase`]).
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
     match conn {
         DbConn::Sqlite(_) => write(conn, |conn| match conn {
@@ -555,15 +556,78 @@ where
     C: MigrationHarness<C::Backend> + Connection,
     EmbeddedMigrations: MigrationSource<C::Backend>,
 {
+    let unknown = unknown_migrations(conn, &source)?;
+    if !unknown.is_empty() {
+        return Err(Box::new(NewerDatabase(unknown)));
+    }
     let applied = conn.run_pending_migrations(source)?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
-/// One migration and whether it has been applied.
+/// The database has migrations applied that this binary does not have: a newer
+/// Liaison wrote it. Its tables may have changed in ways this binary's queries do
+/// not expect, and diesel would go on as if all were well, so it is refused.
+#[derive(Debug)]
+pub struct NewerDatabase(pub Vec<String>);
+
+impl std::error::Error for NewerDatabase {}
+
+impl std::fmt::Display for NewerDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(
+                f,
+                "the database has migration {one}, which this liaison does not know: it was \
+                 written by a newer version"
+            ),
+            many => write!(
+                f,
+                "the database has migrations {}, which this liaison does not know: it was \
+                 written by a newer version",
+                many.join(", ")
+            ),
+        }
+    }
+}
+
+/// The versions of applied migrations that `source` does not have, oldest first.
+fn unknown_migrations<C>(
+    conn: &mut C,
+    source: &EmbeddedMigrations,
+) -> Result<Vec<String>, MigrationError>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+    EmbeddedMigrations: MigrationSource<C::Backend>,
+{
+    let known: Vec<_> = MigrationSource::<C::Backend>::migrations(source)?
+        .iter()
+        .map(|m| m.name().version().as_owned())
+        .collect();
+    let mut unknown: Vec<String> = conn
+        .applied_migrations()?
+        .into_iter()
+        .filter(|version| !known.contains(version))
+        .map(|version| version.to_string())
+        .collect();
+    unknown.sort();
+    Ok(unknown)
+}
+
+/// Where a migration stands in a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationState {
+    Applied,
+    Pending,
+    /// Applied, but not one of this binary's: a newer Liaison's.
+    Unknown,
+}
+
+/// One migration and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationStatus {
+    /// The migration's name, or only its version when it is not one of this binary's.
     pub name: String,
-    pub applied: bool,
+    pub state: MigrationState,
 }
 
 pub fn migration_status(conn: &mut DbConn) -> Result<Vec<MigrationStatus>, MigrationError> {
@@ -581,15 +645,25 @@ where
     C: MigrationHarness<C::Backend> + Connection,
     EmbeddedMigrations: MigrationSource<C::Backend>,
 {
+    let unknown = unknown_migrations(conn, &source)?;
     let applied = conn.applied_migrations()?;
     let all = MigrationSource::<C::Backend>::migrations(&source)?;
-    Ok(all
+    let mut list: Vec<MigrationStatus> = all
         .iter()
         .map(|m| MigrationStatus {
             name: m.name().to_string(),
-            applied: applied.contains(&m.name().version()),
+            state: if applied.contains(&m.name().version()) {
+                MigrationState::Applied
+            } else {
+                MigrationState::Pending
+            },
         })
-        .collect())
+        .collect();
+    list.extend(unknown.into_iter().map(|name| MigrationStatus {
+        name,
+        state: MigrationState::Unknown,
+    }));
+    Ok(list)
 }
 
 /// Everything a database operation can fail with.

@@ -1,5 +1,5 @@
-//! What `liaison serve` does before serving: the first token only for a start that
-//! listens.
+//! What `liaison serve` and `liaison migrate` do before serving: the first token
+//! only for a start that listens, and no start on a database a newer Liaison wrote.
 
 use std::process::{Command, Output};
 
@@ -7,7 +7,10 @@ use crate::helpers::{Backend, TestDatabase};
 use crate::reliability::binary_tests;
 use crate::reliability::server::Server;
 
-binary_tests!(a_start_that_cannot_listen_makes_no_token);
+binary_tests!(
+    a_start_that_cannot_listen_makes_no_token,
+    a_database_from_a_newer_liaison_is_refused,
+);
 
 /// Runs `liaison <args>` on `database_url`.
 fn liaison(database_url: &str, args: &[&str]) -> Output {
@@ -52,5 +55,50 @@ async fn a_start_that_cannot_listen_makes_no_token(backend: Backend) {
             .is_some_and(|t| t.starts_with("liaison_")),
         "the first start that serves prints the token: {:?}",
         server.log()
+    );
+}
+
+/// A migration this binary does not have means a newer Liaison changed the tables:
+/// `serve` and `migrate` refuse the database in one line, and `migrate --status`
+/// lists the migration.
+async fn a_database_from_a_newer_liaison_is_refused(backend: Backend) {
+    use diesel::RunQueryDsl;
+    let (_database, url) = TestDatabase::create(backend);
+    let migrated = liaison(&url, &["migrate"]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    let mut conn = liaison::db::ConnectionManager::new(liaison::db::DatabaseUrl::parse(&url))
+        .open()
+        .expect("database");
+    diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('20991231000001')")
+        .execute(&mut conn)
+        .expect("a newer migration is recorded");
+    drop(conn);
+
+    let refusal = "the database has migration 20991231000001, which this liaison does not \
+                   know: it was written by a newer version";
+    for args in [&["migrate"][..], &["serve", "--bind", "127.0.0.1:0"]] {
+        let output = liaison(&url, args);
+        assert!(!output.status.success(), "{args:?}");
+        let message = stderr(&output);
+        let last = message.lines().last().unwrap_or_default();
+        assert!(last.contains(refusal), "{args:?}: {message}");
+        assert!(!message.contains("serving"), "{args:?}: {message}");
+    }
+    let status = liaison(&url, &["migrate", "--status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let listed = String::from_utf8_lossy(&status.stdout).into_owned();
+    let lines: Vec<&str> = listed.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("applied ") || l.starts_with("unknown ")),
+        "{listed}"
+    );
+    assert_eq!(
+        lines
+            .last()
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>()),
+        Some(vec!["unknown", "20991231000001"]),
+        "{listed}"
     );
 }
