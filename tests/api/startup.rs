@@ -1,7 +1,8 @@
 //! What `liaison serve` and `liaison migrate` do before serving: the first token
 //! only for a start that listens, and no start on a database a newer Liaison wrote.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::helpers::{Backend, TestDatabase};
 use crate::reliability::binary_tests;
@@ -12,13 +13,30 @@ binary_tests!(
     a_database_from_a_newer_liaison_is_refused,
 );
 
-/// Runs `liaison <args>` on `database_url`.
+/// Runs `liaison <args>` on `database_url`; one still running after a minute (a
+/// `serve` that should have refused to start) is killed and fails the test.
 fn liaison(database_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_liaison"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liaison"))
         .args(args)
         .env("DATABASE_URL", database_url)
-        .output()
-        .expect("liaison runs")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("liaison runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("process status").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("killed liaison reaped");
+            panic!(
+                "liaison {args:?} was still running after a minute: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("liaison's output")
 }
 
 fn stderr(output: &Output) -> String {
