@@ -59,7 +59,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: ExistingDatabaseArgs,
 
     /// What to export.
     #[arg(value_enum)]
@@ -94,7 +94,7 @@ pub enum RecordKind {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: ExistingDatabaseArgs,
 
     /// What the file holds.
     #[arg(value_enum)]
@@ -129,7 +129,7 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct BackupArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: ExistingDatabaseArgs,
 
     /// Where to write the copy: a new SQLite file (an existing file is refused).
     #[arg(value_name = "FILE")]
@@ -170,13 +170,13 @@ pub struct TokenCreateArgs {
 #[derive(Debug, Args)]
 pub struct TokenListArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: ExistingDatabaseArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct TokenRevokeArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: ExistingDatabaseArgs,
 
     /// The token's name or id.
     #[arg(value_name = "NAME|ID")]
@@ -203,11 +203,25 @@ impl From<RoleArg> for crate::domain::access::Role {
     }
 }
 
+/// The database of a command that creates it when missing (`serve`, `migrate`,
+/// `seed`, `token create`).
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
     /// Database to use: a `postgres://` or `postgresql://` URL selects PostgreSQL;
     /// anything else is a SQLite file path (created when missing, in a folder that
     /// must exist).
+    #[arg(long, env = "DATABASE_URL", default_value = "liaison.db", value_parser = database_url)]
+    pub database_url: String,
+}
+
+/// The database of a command that works on what is stored already (`export`,
+/// `import`, `backup`, `token list`, `token revoke`): a missing SQLite file is
+/// refused, since a mistyped path would otherwise be a new, empty database.
+#[derive(Debug, Args)]
+pub struct ExistingDatabaseArgs {
+    /// Database to use: a `postgres://` or `postgresql://` URL selects PostgreSQL;
+    /// anything else is the path of an existing SQLite file (a missing one is
+    /// refused, never created).
     #[arg(long, env = "DATABASE_URL", default_value = "liaison.db", value_parser = database_url)]
     pub database_url: String,
 }
@@ -325,7 +339,14 @@ pub struct SeedArgs {
 
     /// Seed of the synthetic generator: the same seed on the same day gives the
     /// same data (default: a random seed, printed at the end).
-    #[arg(long, value_name = "S", requires = "synthetic")]
+    // `requires` alone lets `--demo --rng-seed 5` through (clap counts the required
+    // group `data` as met), so the demo, which has no use for a seed, is named too.
+    #[arg(
+        long,
+        value_name = "S",
+        requires = "synthetic",
+        conflicts_with = "demo"
+    )]
     pub rng_seed: Option<u64>,
 
     /// Seed a database that already has enterprises: the data is added beside
@@ -362,6 +383,63 @@ mod tests {
         match cli.command {
             Command::Serve(serve) => serve.settings(),
             other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    /// `--rng-seed` is refused where nothing is generated: with `--demo`, or alone.
+    #[test]
+    fn a_seed_for_the_generator_needs_the_generator() {
+        let seed = |args: &[&str]| Cli::try_parse_from([&["liaison", "seed"], args].concat());
+        for refused in [&["--demo", "--rng-seed", "5"][..], &["--rng-seed", "5"]] {
+            let error = seed(refused).expect_err("refused");
+            assert!(
+                matches!(
+                    error.kind(),
+                    clap::error::ErrorKind::ArgumentConflict
+                        | clap::error::ErrorKind::MissingRequiredArgument
+                ),
+                "{refused:?}: {error}"
+            );
+            assert!(error.to_string().contains("--rng-seed"), "{error}");
+        }
+        seed(&["--synthetic", "10", "--rng-seed", "5"]).expect("accepted");
+        seed(&["--demo"]).expect("accepted");
+    }
+
+    /// Each command's `--database-url` says whether a missing SQLite file is made.
+    #[test]
+    fn the_database_help_says_whether_a_missing_file_is_created() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        cli.build();
+        for (path, created) in [
+            (&["serve"][..], true),
+            (&["migrate"], true),
+            (&["seed"], true),
+            (&["token", "create"], true),
+            (&["export"], false),
+            (&["import"], false),
+            (&["backup"], false),
+            (&["token", "list"], false),
+            (&["token", "revoke"], false),
+        ] {
+            let command = path.iter().fold(&cli, |command, name| {
+                command
+                    .find_subcommand(name)
+                    .unwrap_or_else(|| panic!("no command {name}"))
+            });
+            let help = command
+                .get_arguments()
+                .find(|a| a.get_id() == "database_url")
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert_eq!(
+                help.contains("created when missing"),
+                created,
+                "{path:?}: {help}"
+            );
+            assert_eq!(help.contains("refused"), !created, "{path:?}: {help}");
         }
     }
 

@@ -80,12 +80,14 @@ fn migrate(
     let mut conn = db::connect_for_command(url)?;
     if status_only {
         for migration in db::migration_status(&mut conn)? {
-            let state = if migration.applied {
-                "applied"
-            } else {
-                "pending"
-            };
-            println!("{state:8} {}", migration.name);
+            match migration.state {
+                db::MigrationState::Applied => println!("applied  {}", migration.name),
+                db::MigrationState::Pending => println!("pending  {}", migration.name),
+                db::MigrationState::Unknown => println!(
+                    "unknown  {} (applied by a newer liaison; this one refuses the database)",
+                    migration.name
+                ),
+            }
         }
     } else {
         let applied = db::migrate(&mut conn)?;

@@ -53,7 +53,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database, applies pending migrations and binds the listener.
+    /// Opens the database, applies pending migrations, binds the listener and, on a
+    /// database without any token, makes the first one.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
         let pool = db::pool(
             &settings.database,
@@ -72,6 +73,14 @@ impl Application {
         for name in applied {
             tracing::info!(migration = %name, "applied migration");
         }
+        // Bound before the first token is made: its secret is printed only by a start
+        // that goes on to serve, and a start that cannot listen (the port is taken, the
+        // address is mistyped) must not leave a token behind whose secret nobody saw,
+        // which would also keep the next start from making one.
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
         let bootstrap_token = db::access::bootstrap(&mut conn).map_err(StartupError::Bootstrap)?;
         if let Err(error) = db::optimize(&mut conn) {
             tracing::warn!(%error, "cannot refresh the planner's statistics");
@@ -80,10 +89,6 @@ impl Application {
         if settings.database.backend == db::Backend::Sqlite {
             keep_statistics_fresh(pool.clone());
         }
-        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
-            bind: settings.bind.clone(),
-            source,
-        })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let server = run(listener, pool, settings).map_err(|source| StartupError::Bind {
             bind: settings.bind.clone(),

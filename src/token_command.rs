@@ -3,7 +3,8 @@
 
 use crate::cli::{TokenCommand, TokenCreateArgs};
 use crate::db::{self, access, DatabaseUrl};
-use crate::domain::access::{Actor, Token, TokenFields};
+use crate::domain::access::{Actor, Token, TokenFields, TokenInput};
+use crate::domain::DomainError;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -26,7 +27,8 @@ pub fn run(command: &TokenCommand) -> Result<(), Error> {
             let revoked = access::revoke_token(&mut conn, token.id, &Actor::command_line())?;
             eprintln!(
                 "revoked token `{}` ({}); requests with it are refused from now on",
-                revoked.name, revoked.id
+                one_line(&revoked.name),
+                revoked.id
             );
             Ok(())
         }
@@ -34,6 +36,26 @@ pub fn run(command: &TokenCommand) -> Result<(), Error> {
 }
 
 fn create(args: &TokenCreateArgs) -> Result<(), Error> {
+    // The name is checked by the API's rules, before a database is made for it.
+    let input = TokenInput {
+        name: Some(args.name.clone()),
+        role: Some(args.role.into()),
+        expires_in_days: args.expires_in,
+    };
+    let fields = TokenFields::parse(input, crate::domain::now()).map_err(|e| match e {
+        DomainError::Invalid(errors) => errors
+            .iter()
+            .map(|e| {
+                let flag = match e.field.as_str() {
+                    "expires_in_days" => "expires-in",
+                    field => field,
+                };
+                format!("--{flag}: {}", e.message)
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
     // The first admin token may be made before the service ever ran (the README's
     // systemd set-up), so a missing SQLite file is created; said aloud, so that a
     // mistyped path is noticed before the token is handed out.
@@ -42,17 +64,6 @@ fn create(args: &TokenCreateArgs) -> Result<(), Error> {
         eprintln!("there was no database at {}: created a new one", url.url);
     }
     let mut conn = connect(&url)?;
-    let now = crate::domain::now();
-    let fields = TokenFields {
-        name: args.name.trim().to_string(),
-        role: args.role.into(),
-        expires_at: args
-            .expires_in
-            .map(|days| now + chrono::Duration::days(days)),
-    };
-    if fields.name.is_empty() || fields.name.chars().count() > 100 {
-        return Err("--name must be 1 to 100 characters".into());
-    }
     let issued = access::create_token(&mut conn, &fields, &Actor::command_line())?;
     let expiry = match issued.token.expires_at {
         Some(at) => format!("expires {}", at.format("%Y-%m-%d %H:%M UTC")),
@@ -90,12 +101,23 @@ fn print_table(tokens: &[Token]) {
         println!(
             "{:<36}  {:<24}  {:<7}  {:<8}  {:<16}  {:<16}  {:<16}",
             token.id,
-            token.name,
+            one_line(&token.name),
             token.role.as_str(),
             status,
             time(Some(token.created_at)),
             time(token.last_used_at),
             time(token.expires_at),
         );
+    }
+}
+
+/// A token's name as a terminal may show it: names are refused control characters
+/// now, but a database may hold one from before, and a line break would split the
+/// table's row and an escape sequence be run by the terminal.
+fn one_line(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(char::is_control) {
+        name.escape_debug().to_string().into()
+    } else {
+        name.into()
     }
 }

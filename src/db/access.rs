@@ -274,7 +274,7 @@ pub fn bootstrap(conn: &mut DbConn) -> Result<Option<IssuedToken>> {
         expires_at: None,
     };
     let actor = Actor {
-        name: "first start".into(),
+        name: crate::domain::access::FIRST_START.into(),
         ..Actor::command_line()
     };
     match create_token(conn, &fields, &actor) {

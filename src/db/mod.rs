@@ -153,16 +153,71 @@ impl DatabaseUrl {
         Ok(())
     }
 
-    /// The URL with any password hidden, for logs.
+    /// The URL with any password hidden, for logs and messages.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.url) {
-            Ok(mut u) if u.password().is_some() => {
-                let _ = u.set_password(Some("***"));
-                u.to_string()
-            }
-            _ => self.url.clone(),
+        match self.backend {
+            Backend::Postgres => hide_passwords(&self.url),
+            Backend::Sqlite => self.url.clone(),
         }
     }
+}
+
+/// Replaces with `***` each password of a PostgreSQL URL that libpq would read: the
+/// one in `user:password@` and the value of any `password=` query parameter. The URL
+/// is cut as libpq cuts it, not as a WHATWG URL, so that one libpq takes and the `url`
+/// crate does not (several hosts, `h1:5432,h2:5432`) is hidden too; where the two
+/// could differ (an `@`, `?` or `:` left unescaped in a password), more is hidden.
+fn hide_passwords(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    // The user and password come before the last `@` ahead of the first `/`.
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let rest = match authority.rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{user}:***{}", &rest[at..]),
+            None => rest.to_string(),
+        },
+        None => rest.to_string(),
+    };
+    let hidden = match rest.split_once('?') {
+        None => rest,
+        Some((location, query)) => {
+            let parameters: Vec<String> = query
+                .split('&')
+                .map(|parameter| match parameter.split_once('=') {
+                    Some((key, _)) if percent_decoded(key) == "password" => format!("{key}=***"),
+                    _ => parameter.to_string(),
+                })
+                .collect();
+            format!("{location}?{}", parameters.join("&"))
+        }
+    };
+    format!("{scheme}://{hidden}")
+}
+
+/// `text` with its `%XX` escapes decoded, as libpq decodes a parameter's name.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            None => {
+                decoded.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// How long an answer from PostgreSQL vouches for its connection: within it, the
@@ -474,7 +529,8 @@ pub fn serialise(conn: &mut DbConn, key: i64) -> Result<(), QueryError> {
 pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Applies pending migrations; returns the names of those applied. Safe to run from
-/// several processes at once.
+/// several processes at once. Refuses a database that has a migration this binary
+/// does not know ([`NewerDatabase`]).
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
     match conn {
         DbConn::Sqlite(_) => write(conn, |conn| match conn {
@@ -500,15 +556,78 @@ where
     C: MigrationHarness<C::Backend> + Connection,
     EmbeddedMigrations: MigrationSource<C::Backend>,
 {
+    let unknown = unknown_migrations(conn, &source)?;
+    if !unknown.is_empty() {
+        return Err(Box::new(NewerDatabase(unknown)));
+    }
     let applied = conn.run_pending_migrations(source)?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
-/// One migration and whether it has been applied.
+/// The database has migrations applied that this binary does not have: a newer
+/// Liaison wrote it. Its tables may have changed in ways this binary's queries do
+/// not expect, and diesel would go on as if all were well, so it is refused.
+#[derive(Debug)]
+pub struct NewerDatabase(pub Vec<String>);
+
+impl std::error::Error for NewerDatabase {}
+
+impl std::fmt::Display for NewerDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(
+                f,
+                "the database has migration {one}, which this liaison does not know: it was \
+                 written by a newer version"
+            ),
+            many => write!(
+                f,
+                "the database has migrations {}, which this liaison does not know: it was \
+                 written by a newer version",
+                many.join(", ")
+            ),
+        }
+    }
+}
+
+/// The versions of applied migrations that `source` does not have, oldest first.
+fn unknown_migrations<C>(
+    conn: &mut C,
+    source: &EmbeddedMigrations,
+) -> Result<Vec<String>, MigrationError>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+    EmbeddedMigrations: MigrationSource<C::Backend>,
+{
+    let known: Vec<_> = MigrationSource::<C::Backend>::migrations(source)?
+        .iter()
+        .map(|m| m.name().version().as_owned())
+        .collect();
+    let mut unknown: Vec<String> = conn
+        .applied_migrations()?
+        .into_iter()
+        .filter(|version| !known.contains(version))
+        .map(|version| version.to_string())
+        .collect();
+    unknown.sort();
+    Ok(unknown)
+}
+
+/// Where a migration stands in a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationState {
+    Applied,
+    Pending,
+    /// Applied, but not one of this binary's: a newer Liaison's.
+    Unknown,
+}
+
+/// One migration and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationStatus {
+    /// The migration's name, or only its version when it is not one of this binary's.
     pub name: String,
-    pub applied: bool,
+    pub state: MigrationState,
 }
 
 pub fn migration_status(conn: &mut DbConn) -> Result<Vec<MigrationStatus>, MigrationError> {
@@ -526,15 +645,25 @@ where
     C: MigrationHarness<C::Backend> + Connection,
     EmbeddedMigrations: MigrationSource<C::Backend>,
 {
+    let unknown = unknown_migrations(conn, &source)?;
     let applied = conn.applied_migrations()?;
     let all = MigrationSource::<C::Backend>::migrations(&source)?;
-    Ok(all
+    let mut list: Vec<MigrationStatus> = all
         .iter()
         .map(|m| MigrationStatus {
             name: m.name().to_string(),
-            applied: applied.contains(&m.name().version()),
+            state: if applied.contains(&m.name().version()) {
+                MigrationState::Applied
+            } else {
+                MigrationState::Pending
+            },
         })
-        .collect())
+        .collect();
+    list.extend(unknown.into_iter().map(|name| MigrationStatus {
+        name,
+        state: MigrationState::Unknown,
+    }));
+    Ok(list)
 }
 
 /// Everything a database operation can fail with.
@@ -718,24 +847,98 @@ pub enum BackupError {
     Postgres,
     #[error("cannot write the backup: {0}")]
     Query(#[from] QueryError),
+    #[error("cannot write the backup: {0}")]
+    File(#[from] std::io::Error),
 }
 
 /// Writes a consistent copy of a SQLite database to `target` with `VACUUM INTO`: it
 /// reads one snapshot, so writers carry on (WAL) and the copy is a compact, complete
 /// database with no WAL of its own.
+///
+/// The copy is written beside `target` under a temporary name and given its name
+/// only once complete and on disk, so that `target` is a whole backup or is not
+/// there: a copy that failed half-way (a full disk) would open as a smaller or an
+/// empty database, and would stand in the way of the next attempt.
 pub fn backup(conn: &mut DbConn, target: &std::path::Path) -> Result<(), BackupError> {
     if target.exists() {
         return Err(BackupError::Exists(target.display().to_string()));
     }
-    match conn {
-        DbConn::Pg(_) => Err(BackupError::Postgres),
-        DbConn::Sqlite(c) => {
-            diesel::sql_query("VACUUM INTO ?")
-                .bind::<diesel::sql_types::Text, _>(target.to_string_lossy().into_owned())
-                .execute(c)?;
-            Ok(())
+    let DbConn::Sqlite(c) = conn else {
+        return Err(BackupError::Postgres);
+    };
+    let partial = partial_backup(target)?;
+    let made = write_backup(c, &partial).and_then(|()| put_in_place(&partial, target));
+    if made.is_err() {
+        // What SQLite left of the copy: the file and the journal it wrote it with.
+        for leftover in [partial.clone(), with_suffix(&partial, "-journal")] {
+            let _ = std::fs::remove_file(leftover);
         }
     }
+    made
+}
+
+/// The name the copy is written under: hidden, beside `target` (so that the rename
+/// stays within one file system), and with the process id, so that two backups to
+/// the same name do not write into one file.
+fn partial_backup(target: &std::path::Path) -> Result<std::path::PathBuf, BackupError> {
+    let name = target.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a file name", target.display()),
+        )
+    })?;
+    let mut partial = std::ffi::OsString::from(".");
+    partial.push(name);
+    partial.push(format!(".{}.partial", std::process::id()));
+    Ok(target.with_file_name(partial))
+}
+
+fn with_suffix(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+fn write_backup(conn: &mut SqliteConnection, partial: &std::path::Path) -> Result<(), BackupError> {
+    // A copy left by a process of the same id that was killed; VACUUM INTO refuses
+    // to write into a file that has pages already.
+    match std::fs::remove_file(partial) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(partial.to_string_lossy().into_owned())
+        .execute(conn)?;
+    // SQLite does not sync the copy: it is synced before it gets its name, so that a
+    // power cut cannot leave `target` named but incomplete.
+    std::fs::File::open(partial)?.sync_all()?;
+    Ok(())
+}
+
+/// Gives the complete copy its name, never replacing a file that appeared there
+/// meanwhile: a hard link fails when the name is taken (a rename would replace it).
+fn put_in_place(partial: &std::path::Path, target: &std::path::Path) -> Result<(), BackupError> {
+    match std::fs::hard_link(partial, target) {
+        Ok(()) => {
+            // The backup is in place; a temporary left here is only a second name for it.
+            let _ = std::fs::remove_file(partial);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(BackupError::Exists(target.display().to_string()));
+        }
+        // A file system without hard links: the name was free a moment ago.
+        Err(_) if target.exists() => {
+            return Err(BackupError::Exists(target.display().to_string()));
+        }
+        Err(_) => std::fs::rename(partial, target)?,
+    }
+    // The new name is on disk too, as far as the file system lets a folder be synced.
+    let folder = target
+        .parent()
+        .filter(|f| !f.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let _ = std::fs::File::open(folder).and_then(|f| f.sync_all());
+    Ok(())
 }
 
 /// Lets SQLite refresh the planner's statistics of tables that have none or have
@@ -822,6 +1025,47 @@ mod tests {
             .cache_size;
         assert_eq!(size, -i64::from(SQLITE_CACHE_KIB));
         assert_eq!(SQLITE_CACHE_KIB, 3 * 1024);
+    }
+
+    #[test]
+    fn passwords_are_hidden_wherever_libpq_reads_them() {
+        for (url, shown) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/db?password=S3cretQ",
+                "postgres://postgres@127.0.0.1:5432/db?password=***",
+            ),
+            (
+                "postgresql://liaison:S3cretQ@db.example.edu/liaison",
+                "postgresql://liaison:***@db.example.edu/liaison",
+            ),
+            (
+                "postgres://u:pw@h/db?sslmode=require&password=S3cretQ&application_name=x",
+                "postgres://u:***@h/db?sslmode=require&password=***&application_name=x",
+            ),
+            // Two passwords, one with an unescaped `@`, the other under an escaped
+            // name; several hosts.
+            (
+                "postgres://u:a@b@h1:5432,h2:5432/db?%70assword=S3cretQ",
+                "postgres://u:***@h1:5432,h2:5432/db?%70assword=***",
+            ),
+            ("postgres://h?password=x@y", "postgres://h?password=***"),
+            ("postgres://h/db?password=", "postgres://h/db?password=***"),
+            // Nothing to hide: shown as given.
+            (
+                "postgres://postgres@127.0.0.1:5432/db?sslmode=disable&passwords=1",
+                "postgres://postgres@127.0.0.1:5432/db?sslmode=disable&passwords=1",
+            ),
+            ("postgres:///db", "postgres:///db"),
+            // A `/` before any `@` ends the authority for libpq: no user there.
+            ("postgres://h/db@x", "postgres://h/db@x"),
+            // A SQLite path is a file name, whatever it holds.
+            (
+                "data/pass:word@x?password=1.db",
+                "data/pass:word@x?password=1.db",
+            ),
+        ] {
+            assert_eq!(DatabaseUrl::parse(url).redacted(), shown, "{url}");
+        }
     }
 
     #[test]

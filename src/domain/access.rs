@@ -165,7 +165,7 @@ impl TokenFields {
 
     pub fn parse(input: TokenInput, now: DateTime<Utc>) -> Result<Self, DomainError> {
         let mut check = Checker::new();
-        let name = check.required_line("name", input.name, 100);
+        let name = token_name(&mut check, input.name);
         let role = input.role.unwrap_or_else(|| {
             check.push(
                 "role",
@@ -194,6 +194,47 @@ impl TokenFields {
     }
 }
 
+/// The actor the audit trail records for changes made by `liaison` subcommands.
+pub const COMMAND_LINE: &str = "command line";
+/// The actor the audit trail records for the token a first start makes.
+pub const FIRST_START: &str = "first start";
+
+/// A new token's name: one line of 1 to 100 characters, none of them a control
+/// character, and not an actor name the audit trail gives to changes made without
+/// a token. The name is the actor of the token's changes in the audit trail and a
+/// column of `liaison token list`: a line break would split the table's row, an
+/// escape sequence would be run by the terminal showing it, and a token named
+/// `command line` would pass its changes off as an operator's.
+fn token_name(check: &mut Checker, name: Option<String>) -> String {
+    if name
+        .as_deref()
+        .is_some_and(|n| n.chars().any(char::is_control))
+    {
+        check.push(
+            "name",
+            "invalid_character",
+            "must not contain control characters (line breaks, tabs, escapes)",
+        );
+        return String::new();
+    }
+    let name = check.required_line("name", name, 100);
+    let key = super::name::key(&name);
+    if let Some(actor) = [COMMAND_LINE, FIRST_START]
+        .into_iter()
+        .find(|actor| super::name::key(actor) == key)
+    {
+        check.push(
+            "name",
+            "reserved",
+            format!(
+                "`{actor}` is what the audit trail calls changes made without a token; \
+                 choose another name"
+            ),
+        );
+    }
+    name
+}
+
 /// Who makes a change: the token of the request (or the command line), and the
 /// request it came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,7 +250,7 @@ impl Actor {
     pub fn command_line() -> Self {
         Actor {
             token_id: None,
-            name: "command line".into(),
+            name: COMMAND_LINE.into(),
             role: Role::Admin,
             request_id: None,
         }
@@ -556,6 +597,53 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(ok.expires_at, Some(now + Duration::days(30)));
+    }
+
+    #[test]
+    fn token_names_are_one_line_and_not_an_actor_of_the_trail() {
+        let code = |name: &str| -> Result<String, Vec<(String, &'static str)>> {
+            let input = TokenInput {
+                name: Some(name.into()),
+                role: Some(Role::Viewer),
+                expires_in_days: None,
+            };
+            match TokenFields::parse(input, Utc::now()) {
+                Ok(fields) => Ok(fields.name),
+                Err(DomainError::Invalid(errors)) => {
+                    Err(errors.iter().map(|e| (e.field.clone(), e.code)).collect())
+                }
+                Err(other) => panic!("{other}"),
+            }
+        };
+        for bad in [
+            "multi\nline",
+            "tab\there",
+            "\u{1b}[31mred\u{1b}[0m",
+            "bell\u{7}",
+            "nul\0",
+            "del\u{7f}",
+            "c1\u{9b}31m",
+        ] {
+            assert_eq!(
+                code(bad),
+                Err(vec![("name".to_string(), "invalid_character")]),
+                "{bad:?}"
+            );
+        }
+        for reserved in [
+            "command line",
+            "Command  Line",
+            "ｃｏｍｍａｎｄ line",
+            "first start",
+        ] {
+            assert_eq!(
+                code(reserved),
+                Err(vec![("name".to_string(), "reserved")]),
+                "{reserved:?}"
+            );
+        }
+        assert_eq!(code("  command-line  ops "), Ok("command-line ops".into()));
+        assert_eq!(code("碳湾 dashboard"), Ok("碳湾 dashboard".into()));
     }
 
     #[test]

@@ -31,6 +31,7 @@ backend_tests!(
     records_embed_their_own_history,
     cors_answers_configured_origins_only,
     the_token_command_manages_tokens,
+    token_names_are_one_line_and_not_an_actor_of_the_trail,
     bootstrap_happens_once,
 );
 
@@ -965,6 +966,68 @@ async fn the_token_command_manages_tokens(app: TestApp) {
     assert!(String::from_utf8_lossy(&failed.stderr).contains("not found"));
     let failed = liaison_status(&app, &["token", "create", "--name", "x", "--role", "root"]);
     assert!(!failed.status.success());
+}
+
+/// A token's name is the actor of the audit trail and a row of `liaison token list`:
+/// a control character would break the row or drive the terminal, and `command line`
+/// would pass for the changes made without a token. The API and the command line
+/// refuse both alike, and make nothing.
+async fn token_names_are_one_line_and_not_an_actor_of_the_trail(app: TestApp) {
+    let bad_names = [
+        ("multi\nline", "invalid_character"),
+        ("tab\tbed", "invalid_character"),
+        ("\u{1b}[2J\u{1b}[31mred", "invalid_character"),
+        ("bell\u{7}", "invalid_character"),
+        ("command line", "reserved"),
+        ("Command  Line", "reserved"),
+        ("first start", "reserved"),
+    ];
+    for (name, code) in bad_names {
+        let errors = app
+            .post("/api/v1/tokens", &json!({"name": name, "role": "viewer"}))
+            .await
+            .field_errors(422);
+        assert_eq!(errors, pairs(&[("name", code)]), "{name:?}");
+        let refused = liaison_status(
+            &app,
+            &["token", "create", "--name", name, "--role", "viewer"],
+        );
+        assert!(!refused.status.success(), "{name:?}");
+        assert!(refused.stdout.is_empty(), "{name:?}");
+        let message = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(message.lines().count(), 1, "{name:?}: {message}");
+        assert!(
+            message.starts_with("liaison: --name: "),
+            "{name:?}: {message}"
+        );
+        assert!(!message.contains('\u{1b}'), "{name:?}: {message}");
+    }
+    let list = app.get("/api/v1/tokens").await.expect(200).body;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+    // Names that only look alike are taken, tidied as every one-line name is.
+    let created = app
+        .post(
+            "/api/v1/tokens",
+            &json!({"name": "  command-line  ops ", "role": "viewer"}),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert_eq!(created["name"], "command-line ops");
+    liaison(
+        &app,
+        &[
+            "token",
+            "create",
+            "--name",
+            "command line 2",
+            "--role",
+            "viewer",
+        ],
+    );
+    let listed = liaison(&app, &["token", "list"]);
+    assert_eq!(listed.lines().count(), 4, "{listed}");
+    assert!(listed.contains("command line 2"), "{listed}");
 }
 
 /// Runs `liaison <command> --database-url <url>`, with no `DATABASE_URL` from the

@@ -59,6 +59,8 @@ async fn a_backup_taken_while_serving_serves_the_same_records(app: TestApp) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // The copy was written under a temporary name and renamed: nothing else is left.
+    assert_eq!(files_in(dir.path()), ["backup.db"]);
     // A second backup to the same file is refused rather than overwriting it.
     let again = tokio::task::block_in_place(|| backup(&target));
     assert!(!again.status.success());
@@ -100,4 +102,75 @@ async fn a_backup_taken_while_serving_serves_the_same_records(app: TestApp) {
             .expect("JSON");
         assert_eq!(copy, original);
     }
+}
+
+/// The names of the files in `folder`, sorted.
+fn files_in(folder: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .expect("folder")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A backup that fails half-way (here: the file may not grow past 64 KiB, as on a
+/// full disk) leaves no FILE behind, which would open as an empty database and
+/// stand in the way of the next attempt, and no temporary file either.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_that_fails_half_way_leaves_nothing() {
+    use std::os::unix::process::CommandExt;
+
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    app.enterprise(json!({"name": "Carbonbay Industrial Park"}))
+        .await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let target = dir.path().join("backup.db");
+    let backup = |limit: Option<u64>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_liaison"));
+        command
+            .args(["backup", &target.to_string_lossy()])
+            .env("DATABASE_URL", app.database_url());
+        if let Some(limit) = limit {
+            // SAFETY: between fork and exec the child only calls two async-signal-safe
+            // functions: writes past the limit then fail with EFBIG instead of
+            // killing the process with SIGXFSZ.
+            unsafe {
+                command.pre_exec(move || {
+                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                    let cap = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_FSIZE, &cap) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        command.output().expect("liaison runs")
+    };
+    let failed = tokio::task::block_in_place(|| backup(Some(64 * 1024)));
+    let message = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success(), "{message}");
+    assert!(message.contains("cannot write the backup"), "{message}");
+    assert_eq!(files_in(dir.path()), Vec::<String>::new(), "{message}");
+
+    // Given room, the same command makes the whole backup.
+    let made = tokio::task::block_in_place(|| backup(None));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert_eq!(files_in(dir.path()), ["backup.db"]);
+    assert!(std::fs::metadata(&target).expect("backup").len() > 64 * 1024);
 }

@@ -24,6 +24,7 @@ mod query_plans;
 mod reliability;
 mod reports;
 mod seed;
+mod startup;
 mod timeline;
 mod transitions;
 mod visits;

@@ -158,7 +158,10 @@ fn pg_comment(conn: &mut PgConnection, name: &str) -> Result<Option<Option<Strin
 }
 
 fn seed(liaison: &Path, url: &str, enterprises: u64) -> Result<(), Error> {
-    println!("seeding {url} with {enterprises} synthetic enterprises (rng seed 1)");
+    println!(
+        "seeding {} with {enterprises} synthetic enterprises (rng seed 1)",
+        liaison::db::DatabaseUrl::parse(url).redacted()
+    );
     let started = Instant::now();
     let status = Command::new(liaison)
         .args(["seed", "--synthetic", &enterprises.to_string()])
