@@ -61,7 +61,7 @@ fn backup(args: &liaison::cli::BackupArgs) -> Result<(), Box<dyn std::error::Err
     let url = DatabaseUrl::parse(&args.database.database_url);
     url.require_existing()?;
     let started = std::time::Instant::now();
-    db::backup(&mut *db::connect_for_command(&url)?, &args.file)?;
+    db::backup(&mut db::connect_for_command(&url)?, &args.file)?;
     let bytes = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "backed up {} to {} ({:.1} MiB in {:.1} s)",

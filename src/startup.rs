@@ -32,7 +32,7 @@ pub enum StartupError {
     #[error("cannot open the database {url}: {source}")]
     Database {
         url: String,
-        source: diesel::r2d2::PoolError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("cannot apply migrations: {0}")]
     Migrations(db::MigrationError),
@@ -56,19 +56,17 @@ impl Application {
     /// Opens the database, applies pending migrations, binds the listener and, on a
     /// database without any token, makes the first one.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let pool = db::pool(
-            &settings.database,
-            settings.pool_size,
-            settings.pool_timeout,
-        )
-        .map_err(|source| StartupError::Database {
-            url: settings.database.redacted(),
-            source,
-        })?;
-        let mut conn = pool.get().map_err(|source| StartupError::Database {
-            url: settings.database.redacted(),
-            source,
-        })?;
+        // The start's own work is done on a connection of its own, and the pool made
+        // only once it has succeeded: a pool opens its connections on threads of its
+        // own, and a start that fails (a migration refused, the port taken) would
+        // exit while they connect, which libpq's Kerberos library can answer with an
+        // abort.
+        let mut conn = db::ConnectionManager::new(settings.database.clone())
+            .open()
+            .map_err(|source| StartupError::Database {
+                url: settings.database.redacted(),
+                source: source.into(),
+            })?;
         let applied = db::migrate(&mut conn).map_err(StartupError::Migrations)?;
         for name in applied {
             tracing::info!(migration = %name, "applied migration");
@@ -86,6 +84,15 @@ impl Application {
             tracing::warn!(%error, "cannot refresh the planner's statistics");
         }
         drop(conn);
+        let pool = db::pool(
+            &settings.database,
+            settings.pool_size,
+            settings.pool_timeout,
+        )
+        .map_err(|source| StartupError::Database {
+            url: settings.database.redacted(),
+            source: source.into(),
+        })?;
         if settings.database.backend == db::Backend::Sqlite {
             keep_statistics_fresh(pool.clone());
         }

@@ -77,7 +77,7 @@ fn create(args: &TokenCreateArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn connect(url: &DatabaseUrl) -> Result<db::PooledConn, Error> {
+fn connect(url: &DatabaseUrl) -> Result<db::DbConn, Error> {
     let mut conn = db::connect_for_command(url)?;
     db::migrate(&mut conn)?;
     Ok(conn)

@@ -384,23 +384,18 @@ pub fn pool(url: &DatabaseUrl, size: u32, timeout: Duration) -> Result<Pool, r2d
 }
 
 /// The one connection a command-line run (`migrate`, `seed`, `token`, `import`,
-/// `export`, `backup`) works on. The database is opened once first, so that one
-/// that cannot be reached (a misspelt PostgreSQL database, a refused password, a
-/// server that is down) is reported at once by its cause, not after the pool has
-/// retried it for ten seconds with an error line each time.
+/// `export`, `backup`) works on, opened directly rather than through a pool:
+/// - a database that cannot be reached (a misspelt PostgreSQL database, a refused
+///   password, a server that is down) is reported at once by its cause, not after
+///   the pool has retried it for ten seconds with an error line each time;
+/// - no pool thread is left connecting when the command fails and the process exits,
+///   which libpq's Kerberos library can answer with an abort.
 pub fn connect_for_command(
     url: &DatabaseUrl,
-) -> Result<PooledConn, Box<dyn std::error::Error + Send + Sync>> {
-    let cannot = |cause: &dyn std::fmt::Display| {
-        format!("cannot open the database {}: {cause}", url.redacted())
-    };
-    drop(
-        ConnectionManager::new(url.clone())
-            .open()
-            .map_err(|e| cannot(&e))?,
-    );
-    let pool = pool(url, 1, Duration::from_secs(10)).map_err(|e| cannot(&e))?;
-    Ok(pool.get().map_err(|e| cannot(&e))?)
+) -> Result<DbConn, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(ConnectionManager::new(url.clone())
+        .open()
+        .map_err(|e| format!("cannot open the database {}: {e}", url.redacted()))?)
 }
 
 /// Runs `f` in a transaction that holds the write lock from the start: on SQLite
