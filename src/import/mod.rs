@@ -181,8 +181,16 @@ impl Report {
                     })
                     .collect();
             let mut cells = row.cells.clone();
-            cells.resize(width, String::new());
-            cells[errors_at] = reasons.join("; ");
+            let past_header = cells.get(self.header.len()..).unwrap_or_default();
+            if past_header.iter().any(|c| !c.trim().is_empty()) {
+                // A row split by an unquoted comma keeps every cell, its reasons
+                // after them: once its cells are joined again, they are in the
+                // errors column.
+                cells.push(reasons.join("; "));
+            } else {
+                cells.resize(width, String::new());
+                cells[errors_at] = reasons.join("; ");
+            }
             writer.write_record(&cells)?;
         }
         writer.flush()?;
@@ -578,6 +586,14 @@ impl<'a, R: Importable> Import<'a, R> {
         row: &Row,
         may_defer: bool,
     ) -> Result<Outcome, ImportError> {
+        if let Some(message) = row.misfit(self.table.header.len()) {
+            return Ok(Outcome::Rejected(vec![Reject {
+                line: row.line,
+                column: None,
+                code: "cell_count".to_string(),
+                message,
+            }]));
+        }
         let (body, id) = match self.body(conn, row)? {
             Ok(parts) => parts,
             Err(rejects) => {

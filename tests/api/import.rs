@@ -18,6 +18,7 @@ backend_tests!(
     visits_order_classes_bases_and_agreements_import_with_references,
     the_api_refuses_what_it_cannot_read,
     an_export_imports_into_an_empty_database_as_the_same_records,
+    rows_that_do_not_fit_the_header_are_rejected,
 );
 
 const CSV: &str = "text/csv";
@@ -774,4 +775,91 @@ async fn an_export_imports_into_an_empty_database_as_the_same_records(app: TestA
         assert!(!records(&original).is_empty(), "{kind}");
         assert_eq!(records(&again.stdout), records(&original), "{kind}");
     }
+}
+
+async fn rows_that_do_not_fit_the_header_are_rejected(app: TestApp) {
+    // An unquoted comma splits a name; empty cells past the header, as Excel
+    // writes them, are no harm.
+    let report = import(
+        &app,
+        "enterprises",
+        "",
+        "name,industry\nAcme, Inc.,chemicals\nExcel Co,logistics,,\nGood Co,chemicals\n",
+    )
+    .await;
+    assert_eq!(counts(&report), [3, 2, 0, 0, 1]);
+    assert_eq!(reasons(&report), [(2, String::new(), "cell_count".into())]);
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("row has 3 cells, the header has 2 columns"),
+        "{message}"
+    );
+    assert_eq!(
+        names(&app, "/api/v1/enterprises", "name").await,
+        ["Excel Co", "Good Co"]
+    );
+    // A stray quote swallows the lines after it into one cell: too few cells.
+    let report = import(
+        &app,
+        "enterprises",
+        "",
+        "name,kind\n\"Unterminated,company\nNext,company\n",
+    )
+    .await;
+    assert_eq!(counts(&report), [1, 0, 0, 0, 1]);
+    assert_eq!(reasons(&report), [(2, String::new(), "cell_count".into())]);
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("row has 1 cell, the header has 2 columns")
+            && message.contains("quote"),
+        "{message}"
+    );
+    // Too few cells without a line break in them: no word of quotes.
+    let report = import(&app, "enterprises", "", "name,kind\nShort Co\n").await;
+    assert_eq!(counts(&report), [1, 0, 0, 0, 1]);
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert_eq!(message, "row has 1 cell, the header has 2 columns");
+    assert_eq!(
+        names(&app, "/api/v1/enterprises", "name").await,
+        ["Excel Co", "Good Co"]
+    );
+    // The command line reports them by line, exits 1, and the rejects file keeps
+    // every cell of a split row, its reasons after them.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("enterprises.csv");
+    let rejects = dir.path().join("rejects.csv");
+    std::fs::write(
+        &file,
+        "name,industry\nAcme, Inc.,chemicals\nHarbour,logistics\n",
+    )
+    .expect("written");
+    let output = liaison(
+        app.database_url(),
+        &[
+            "import",
+            "enterprises",
+            file.to_str().expect("UTF-8"),
+            "--rejects",
+            rejects.to_str().expect("UTF-8"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("line 2: row has 3 cells, the header has 2 columns"),
+        "{err}"
+    );
+    assert!(
+        err.contains("imported 1, updated 0, skipped 0, rejected 1"),
+        "{err}"
+    );
+    let written = std::fs::read_to_string(&rejects).expect("rejects written");
+    let mut lines = written.lines();
+    assert_eq!(lines.next(), Some("name,industry,import_errors"));
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("Acme, Inc.,chemicals,\"row has 3 cells")),
+        "{written}"
+    );
 }
