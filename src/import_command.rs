@@ -2,6 +2,7 @@
 //! the rejected rows listed (and written to `--rejects`), and a summary.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cli::ImportArgs;
@@ -15,9 +16,22 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 const SHOWN: usize = 20;
 
 pub fn run(args: &ImportArgs) -> Result<(), Error> {
+    // Everything the import will write to is checked before anything is imported.
     if let Some(rejects) = &args.rejects {
         if rejects.exists() {
             return Err(format!("{} exists already; name a new file", rejects.display()).into());
+        }
+        let folder = match rejects.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        if !folder.is_dir() {
+            return Err(format!(
+                "cannot write the rejects to {}: there is no folder {}",
+                rejects.display(),
+                folder.display()
+            )
+            .into());
         }
     }
     let file = std::fs::File::open(&args.file)

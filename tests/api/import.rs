@@ -19,6 +19,7 @@ backend_tests!(
     the_api_refuses_what_it_cannot_read,
     an_export_imports_into_an_empty_database_as_the_same_records,
     rows_that_do_not_fit_the_header_are_rejected,
+    a_rejects_file_in_a_missing_folder_is_refused_before_importing,
 );
 
 const CSV: &str = "text/csv";
@@ -861,5 +862,30 @@ async fn rows_that_do_not_fit_the_header_are_rejected(app: TestApp) {
             .next()
             .is_some_and(|l| l.starts_with("Acme, Inc.,chemicals,\"row has 3 cells")),
         "{written}"
+    );
+}
+
+async fn a_rejects_file_in_a_missing_folder_is_refused_before_importing(app: TestApp) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let csv = dir.path().join("enterprises.csv");
+    std::fs::write(&csv, "name,kind\nA Co,company\nB Co,bank\n").expect("written");
+    let csv = csv.to_str().expect("UTF-8");
+    let rejects = dir.path().join("missing").join("rejects.csv");
+    let rejects = rejects.to_str().expect("UTF-8");
+    let output = liaison(
+        app.database_url(),
+        &["import", "enterprises", csv, "--rejects", rejects],
+    );
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "cannot write the rejects to {rejects}: there is no folder"
+        )),
+        "{err}"
+    );
+    assert!(
+        names(&app, "/api/v1/enterprises", "name").await.is_empty(),
+        "nothing was imported"
     );
 }
