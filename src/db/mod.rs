@@ -92,6 +92,9 @@ const SQLITE_CACHE_KIB: u32 = 3 * 1024;
 const MIGRATION_LOCK_KEY: i64 = 0x4c69_6169_736f_6e01;
 /// Key of the advisory lock taken while changing enterprise parents (cycle checks).
 pub(crate) const HIERARCHY_LOCK_KEY: i64 = 0x4c69_6169_736f_6e02;
+/// Key of the advisory lock an import batch holds from its duplicate lookups to its
+/// commit, so that two imports of one file cannot both find a row new.
+pub(crate) const IMPORT_LOCK_KEY: i64 = 0x4c69_6169_736f_6e03;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -20,6 +20,7 @@ backend_tests!(
     an_export_imports_into_an_empty_database_as_the_same_records,
     rows_that_do_not_fit_the_header_are_rejected,
     a_rejects_file_in_a_missing_folder_is_refused_before_importing,
+    two_imports_of_one_file_at_once_create_each_record_once,
 );
 
 const CSV: &str = "text/csv";
@@ -888,4 +889,64 @@ async fn a_rejects_file_in_a_missing_folder_is_refused_before_importing(app: Tes
         names(&app, "/api/v1/enterprises", "name").await.is_empty(),
         "nothing was imported"
     );
+}
+
+async fn two_imports_of_one_file_at_once_create_each_record_once(app: TestApp) {
+    app.enterprise(json!({"name": "Carbonbay"})).await;
+    // Several batches, so that the two imports interleave.
+    const ROWS: usize = 1200;
+    let mut csv = String::from("title,starts_at,direction,enterprises\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!(
+            "Visit {i},2025-03-01 {:02}:{:02},inbound,Carbonbay\n",
+            i / 60 % 24,
+            i % 60
+        ));
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("visits.csv");
+    std::fs::write(&file, csv).expect("written");
+    let file = file.to_str().expect("UTF-8");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_liaison"))
+            .args(["import", "visits", file])
+            .env("DATABASE_URL", app.database_url())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("liaison starts")
+    };
+    let (first, second) = (spawn(), spawn());
+    let mut imported = 0;
+    for child in [first, second] {
+        let output = child.wait_with_output().expect("liaison ends");
+        let err = stderr(&output);
+        assert!(output.status.success(), "{err}");
+        let summary = err
+            .lines()
+            .find_map(|l| l.strip_prefix("visits read 1200, imported "))
+            .unwrap_or_else(|| panic!("a summary in {err}"));
+        imported += summary
+            .split(',')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("a count in {summary}"));
+    }
+    assert_eq!(imported, ROWS, "each row imported by one of the two");
+    let output = liaison(app.database_url(), &["export", "visits"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let title = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "title")
+        .expect("a title column");
+    let mut titles: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("row")[title].to_string())
+        .collect();
+    assert_eq!(titles.len(), ROWS, "each visit once");
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), ROWS);
 }
