@@ -389,6 +389,44 @@ where
     }
 }
 
+/// Runs `f` in one read-only transaction, so that all its queries see the database
+/// as it was at the first: REPEATABLE READ on PostgreSQL; on SQLite a plain `BEGIN`,
+/// which in WAL mode reads one snapshot until it ends, and lets writers go on. Used
+/// where a read of many queries must not see changes made between them (an export
+/// read page by page). Inside a transaction already, `f` runs in it.
+pub fn snapshot<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<QueryError>,
+{
+    if in_transaction(conn)? {
+        return f(conn);
+    }
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )?,
+    }
+    // Read only: a rollback and a commit end it alike; a commit is the ordinary end.
+    match f(conn) {
+        Ok(value) => {
+            native!(conn, |c| AnsiTransactionManager::commit_transaction(c))?;
+            Ok(value)
+        }
+        Err(error) => {
+            let rolled_back = native!(conn, |c| AnsiTransactionManager::rollback_transaction(c));
+            if let Err(rollback_error) = rolled_back {
+                tracing::warn!(error = %rollback_error, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
 /// How a `write` nested in a transaction on this thread keeps a failure from the
 /// rest of the transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
