@@ -53,6 +53,10 @@ pub enum TableError {
     Csv { line: u64, message: String },
     #[error("not a readable xlsx workbook: {0}")]
     Xlsx(String),
+    /// Not a zip archive, as every xlsx workbook is: another kind of file, or one
+    /// cut short.
+    #[error("not an xlsx workbook: it does not read as the zip archive an .xlsx file is; save it again as .xlsx, or as CSV")]
+    NotXlsx,
     #[error("the file is empty: it needs a header row")]
     Empty,
     #[error(transparent)]
@@ -130,8 +134,10 @@ impl Table {
 
     /// The first sheet of an xlsx workbook.
     pub fn xlsx(input: impl Read + Seek) -> Result<Self, TableError> {
-        let mut workbook: Xlsx<_> =
-            Xlsx::new(input).map_err(|e| TableError::Xlsx(e.to_string()))?;
+        let mut workbook: Xlsx<_> = Xlsx::new(input).map_err(|e| match e {
+            calamine::XlsxError::Zip(_) => TableError::NotXlsx,
+            other => TableError::Xlsx(other.to_string()),
+        })?;
         let range = workbook
             .worksheet_range_at(0)
             .ok_or(TableError::Empty)?

@@ -20,6 +20,7 @@ backend_tests!(
     an_export_imports_into_an_empty_database_as_the_same_records,
     rows_that_do_not_fit_the_header_are_rejected,
     a_rejects_file_in_a_missing_folder_is_refused_before_importing,
+    the_command_line_names_the_file_it_cannot_use,
     two_imports_of_one_file_at_once_create_each_record_once,
 );
 
@@ -864,6 +865,56 @@ async fn rows_that_do_not_fit_the_header_are_rejected(app: TestApp) {
             .is_some_and(|l| l.starts_with("Acme, Inc.,chemicals,\"row has 3 cells")),
         "{written}"
     );
+}
+
+async fn the_command_line_names_the_file_it_cannot_use(app: TestApp) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = |name: &str| dir.path().join(name).to_str().expect("UTF-8").to_string();
+    let one_line = |output: &Output, expected: &[&str]| {
+        assert!(!output.status.success());
+        let err = stderr(output);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        for part in expected {
+            assert!(err.contains(part), "{part} in {err}");
+        }
+    };
+    // A folder named like a file.
+    let folder = path("adir.csv");
+    std::fs::create_dir(&folder).expect("folder made");
+    let output = liaison(app.database_url(), &["import", "enterprises", &folder]);
+    one_line(&output, &[&folder, "it is a folder"]);
+    // A file named .xlsx that is not a workbook.
+    let fake = path("enterprises.xlsx");
+    std::fs::write(&fake, "name\nA Co\n").expect("written");
+    let output = liaison(app.database_url(), &["import", "enterprises", &fake]);
+    one_line(&output, &[&fake, "not an xlsx workbook"]);
+    // A header that does not fit names the file too.
+    let csv = path("enterprises.csv");
+    std::fs::write(&csv, "name,colour\nA Co,red\n").expect("written");
+    let output = liaison(app.database_url(), &["import", "enterprises", &csv]);
+    one_line(&output, &[&csv, "unknown column `colour`"]);
+    // Export: an output file in a missing folder, or a folder, and an id that is not one.
+    let output = liaison(
+        app.database_url(),
+        &["export", "enterprises", "-o", "/nonexistent/x.csv"],
+    );
+    one_line(
+        &output,
+        &["cannot write /nonexistent/x.csv: there is no folder /nonexistent"],
+    );
+    let output = liaison(
+        app.database_url(),
+        &["export", "enterprises", "-o", &folder],
+    );
+    one_line(
+        &output,
+        &[&format!("cannot write {folder}: it is a folder")],
+    );
+    let output = liaison(
+        app.database_url(),
+        &["export", "visits", "enterprise_id=notauuid"],
+    );
+    one_line(&output, &["enterprise_id: must be a UUID"]);
 }
 
 async fn a_rejects_file_in_a_missing_folder_is_refused_before_importing(app: TestApp) {
