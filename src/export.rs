@@ -32,6 +32,12 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
+impl From<diesel::result::Error> for ExportError {
+    fn from(error: diesel::result::Error) -> Self {
+        ExportError::Db(error.into())
+    }
+}
+
 /// Where the records go: through a CSV writer, or straight out as JSON lines.
 enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
@@ -40,7 +46,24 @@ enum Sink<W: Write> {
 
 /// Writes every record `filter` selects to `out`, in the filter's order, starting at
 /// its cursor; `progress` hears the running count after each page. Returns the count.
+///
+/// All pages are read in one snapshot (`db::snapshot`): without it, a record changed
+/// between two pages moves in an order by `updated_at` and is written twice, or
+/// never. The snapshot is held until the last page is written, however slowly the
+/// output takes it.
 pub fn write_all<R: Resource>(
+    conn: &mut DbConn,
+    filter: R::Filter,
+    format: Format,
+    out: impl Write,
+    progress: impl FnMut(u64),
+) -> Result<u64, ExportError> {
+    db::snapshot(conn, |conn| {
+        write_pages::<R>(conn, filter, format, out, progress)
+    })
+}
+
+fn write_pages<R: Resource>(
     conn: &mut DbConn,
     mut filter: R::Filter,
     format: Format,

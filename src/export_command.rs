@@ -1,6 +1,7 @@
 //! `liaison export KIND [PARAMETER=VALUE …]`: a list, whole, to a file or stdout.
 
 use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::Instant;
 
 use crate::cli::{ExportArgs, RecordKind};
@@ -51,7 +52,7 @@ fn export<R: Resource>(args: &ExportArgs, noun: &str) -> Result<(), Error> {
     let mut conn = db::connect_for_command(&url)?;
     let started = Instant::now();
     let out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::fs::File::create(path)?),
+        Some(path) => Box::new(create(path)?),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut report = Report::new(noun);
@@ -72,6 +73,22 @@ fn export<R: Resource>(args: &ExportArgs, noun: &str) -> Result<(), Error> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The output file, or why it cannot be written, naming it.
+fn create(path: &Path) -> Result<std::fs::File, Error> {
+    let cannot = |why: String| format!("cannot write {}: {why}", path.display());
+    if path.is_dir() {
+        return Err(cannot("it is a folder; name a file".into()).into());
+    }
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(cannot(format!("there is no folder {}", folder.display())).into());
+    }
+    Ok(std::fs::File::create(path).map_err(|e| cannot(e.to_string()))?)
 }
 
 /// A client mistake, told the way the API tells it.

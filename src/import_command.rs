@@ -2,12 +2,13 @@
 //! the rejected rows listed (and written to `--rejects`), and a summary.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cli::ImportArgs;
 use crate::db::{self, DatabaseUrl};
 use crate::domain::access::Actor;
-use crate::import::{self, FileFormat, Options, Table};
+use crate::import::{self, FileFormat, ImportError, Options, Table};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -15,18 +16,35 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 const SHOWN: usize = 20;
 
 pub fn run(args: &ImportArgs) -> Result<(), Error> {
+    // Everything the import will write to is checked before anything is imported.
     if let Some(rejects) = &args.rejects {
         if rejects.exists() {
             return Err(format!("{} exists already; name a new file", rejects.display()).into());
         }
+        let folder = match rejects.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        if !folder.is_dir() {
+            return Err(format!(
+                "cannot write the rejects to {}: there is no folder {}",
+                rejects.display(),
+                folder.display()
+            )
+            .into());
+        }
     }
-    let file = std::fs::File::open(&args.file)
-        .map_err(|e| format!("cannot open {}: {e}", args.file.display()))?;
+    let path = args.file.display();
+    if args.file.is_dir() {
+        return Err(format!("cannot import {path}: it is a folder; name a file").into());
+    }
+    let file = std::fs::File::open(&args.file).map_err(|e| format!("cannot open {path}: {e}"))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let table = match FileFormat::of_path(&args.file) {
-        FileFormat::Csv => Table::csv(Box::new(std::io::BufReader::new(file)), size)?,
-        FileFormat::Xlsx => Table::xlsx(std::io::BufReader::new(file))?,
-    };
+        FileFormat::Csv => Table::csv(Box::new(std::io::BufReader::new(file)), size),
+        FileFormat::Xlsx => Table::xlsx(std::io::BufReader::new(file)),
+    }
+    .map_err(|e| format!("{path}: {e}"))?;
     let url = DatabaseUrl::parse(&args.database.database_url);
     if url.backend == db::Backend::Sqlite && !std::path::Path::new(&url.url).exists() {
         return Err(format!(
@@ -50,7 +68,13 @@ pub fn run(args: &ImportArgs) -> Result<(), Error> {
         options,
         &Actor::command_line(),
         |rows, position| progress.update(rows, position),
-    )?;
+    )
+    .map_err(|e| match e {
+        // A header that does not fit, or a row the reader could not read (bad
+        // UTF-8 further down the file).
+        ImportError::Table(_) | ImportError::Header(_) => format!("{path}: {e}").into(),
+        other => Error::from(other),
+    })?;
     progress.finish();
 
     for reject in report.rejects.iter().take(SHOWN) {

@@ -92,6 +92,9 @@ const SQLITE_CACHE_KIB: u32 = 3 * 1024;
 const MIGRATION_LOCK_KEY: i64 = 0x4c69_6169_736f_6e01;
 /// Key of the advisory lock taken while changing enterprise parents (cycle checks).
 pub(crate) const HIERARCHY_LOCK_KEY: i64 = 0x4c69_6169_736f_6e02;
+/// Key of the advisory lock an import batch holds from its duplicate lookups to its
+/// commit, so that two imports of one file cannot both find a row new.
+pub(crate) const IMPORT_LOCK_KEY: i64 = 0x4c69_6169_736f_6e03;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -421,6 +424,44 @@ where
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
+    match f(conn) {
+        Ok(value) => {
+            native!(conn, |c| AnsiTransactionManager::commit_transaction(c))?;
+            Ok(value)
+        }
+        Err(error) => {
+            let rolled_back = native!(conn, |c| AnsiTransactionManager::rollback_transaction(c));
+            if let Err(rollback_error) = rolled_back {
+                tracing::warn!(error = %rollback_error, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Runs `f` in one read-only transaction, so that all its queries see the database
+/// as it was at the first: REPEATABLE READ on PostgreSQL; on SQLite a plain `BEGIN`,
+/// which in WAL mode reads one snapshot until it ends, and lets writers go on. Used
+/// where a read of many queries must not see changes made between them (an export
+/// read page by page). Inside a transaction already, `f` runs in it.
+pub fn snapshot<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<QueryError>,
+{
+    if in_transaction(conn)? {
+        return f(conn);
+    }
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )?,
+    }
+    // Read only: a rollback and a commit end it alike; a commit is the ordinary end.
     match f(conn) {
         Ok(value) => {
             native!(conn, |c| AnsiTransactionManager::commit_transaction(c))?;

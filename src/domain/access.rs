@@ -450,10 +450,9 @@ impl AuditFilter {
             ));
         }
         let filter = AuditFilter {
-            entity_id: page::parse_param::<Uuid>(
+            entity_id: page::parse_id_param::<Uuid>(
                 "entity_id",
                 params.entity_id.as_deref(),
-                "invalid_id",
                 &mut errors,
             )
             .map(|id| id.hyphenated().to_string()),

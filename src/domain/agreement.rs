@@ -292,10 +292,9 @@ impl AgreementFilter {
     pub fn parse(params: &AgreementListParams) -> Result<Self, DomainError> {
         let mut errors: Vec<FieldError> = Vec::new();
         let filter = AgreementFilter {
-            enterprise_id: page::parse_param(
+            enterprise_id: page::parse_id_param(
                 "enterprise_id",
                 params.enterprise_id.as_deref(),
-                "invalid_id",
                 &mut errors,
             ),
             kind: page::parse_param("kind", params.kind.as_deref(), "invalid_enum", &mut errors),
@@ -305,16 +304,14 @@ impl AgreementFilter {
                 "invalid_enum",
                 &mut errors,
             ),
-            order_class_id: page::parse_param(
+            order_class_id: page::parse_id_param(
                 "order_class_id",
                 params.order_class_id.as_deref(),
-                "invalid_id",
                 &mut errors,
             ),
-            internship_base_id: page::parse_param(
+            internship_base_id: page::parse_id_param(
                 "internship_base_id",
                 params.internship_base_id.as_deref(),
-                "invalid_id",
                 &mut errors,
             ),
             q: page::search_text(params.q.as_deref(), &mut errors),

@@ -303,12 +303,7 @@ impl EnterpriseFilter {
                 "invalid_enum",
                 &mut errors,
             ),
-            parent_id: page::parse_param(
-                "parent_id",
-                params.parent_id.as_deref(),
-                "invalid_id",
-                &mut errors,
-            ),
+            parent_id: page::parse_id_param("parent_id", params.parent_id.as_deref(), &mut errors),
             industry: params
                 .industry
                 .as_deref()

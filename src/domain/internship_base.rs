@@ -199,10 +199,9 @@ impl InternshipBaseFilter {
     pub fn parse(params: &InternshipBaseListParams) -> Result<Self, DomainError> {
         let mut errors: Vec<FieldError> = Vec::new();
         let filter = InternshipBaseFilter {
-            enterprise_id: page::parse_param(
+            enterprise_id: page::parse_id_param(
                 "enterprise_id",
                 params.enterprise_id.as_deref(),
-                "invalid_id",
                 &mut errors,
             ),
             stage: page::parse_param(

@@ -273,10 +273,9 @@ impl OrderClassFilter {
     pub fn parse(params: &OrderClassListParams) -> Result<Self, DomainError> {
         let mut errors: Vec<FieldError> = Vec::new();
         let filter = OrderClassFilter {
-            enterprise_id: page::parse_param(
+            enterprise_id: page::parse_id_param(
                 "enterprise_id",
                 params.enterprise_id.as_deref(),
-                "invalid_id",
                 &mut errors,
             ),
             stage: page::parse_param(

@@ -275,6 +275,24 @@ where
     }
 }
 
+/// Parses an optional id in a query: one that is not a UUID is a problem that says so.
+pub fn parse_id_param<T>(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<T>
+where
+    T: std::str::FromStr<Err = uuid::Error>,
+{
+    match raw?.parse() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(FieldError::new(
+                field,
+                "invalid_id",
+                format!("must be a UUID ({e})"),
+            ));
+            None
+        }
+    }
+}
+
 /// A search text for `q=`: normalised like names, `None` when blank.
 pub fn search_text(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
     let q = super::name::key(raw?);

@@ -172,10 +172,9 @@ impl ParticipantFilter {
         let mut errors: Vec<FieldError> = Vec::new();
         let filter = ParticipantFilter {
             side: page::parse_param("side", params.side.as_deref(), "invalid_enum", &mut errors),
-            enterprise_id: page::parse_param(
+            enterprise_id: page::parse_id_param(
                 "enterprise_id",
                 params.enterprise_id.as_deref(),
-                "invalid_id",
                 &mut errors,
             ),
             q: page::search_text(params.q.as_deref(), &mut errors),

@@ -72,7 +72,7 @@ impl Scope {
         Scope {
             industry: text(industry),
             region: text(region),
-            park_id: page::parse_param("park_id", park_id, "invalid_id", errors),
+            park_id: page::parse_id_param("park_id", park_id, errors),
             include_archived: page::parse_flag("include_archived", include_archived, errors),
         }
     }

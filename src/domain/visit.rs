@@ -627,10 +627,9 @@ impl VisitFilter {
                 errors.push(FieldError::new("to", "before_from", "must be after `from`"));
             }
         }
-        let enterprise_id = page::parse_param(
+        let enterprise_id = page::parse_id_param(
             "enterprise_id",
             params.enterprise_id.as_deref(),
-            "invalid_id",
             &mut errors,
         );
         let include_members = page::parse_flag(
@@ -648,10 +647,9 @@ impl VisitFilter {
         let filter = VisitFilter {
             enterprise_id,
             include_members,
-            participant_id: page::parse_param(
+            participant_id: page::parse_id_param(
                 "participant_id",
                 params.participant_id.as_deref(),
-                "invalid_id",
                 &mut errors,
             ),
             from,

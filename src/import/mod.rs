@@ -59,7 +59,11 @@ pub struct Options {
     pub utc_offset: FixedOffset,
 }
 
-/// Rows that go into one transaction in `skip-bad` mode.
+/// Rows that go into one transaction in `skip-bad` mode. Each transaction holds the
+/// import lock (`db::IMPORT_LOCK_KEY`) from its first duplicate lookup to its commit:
+/// on PostgreSQL, where writers do not queue as on SQLite, two imports of one file
+/// at once would otherwise both find a row new and both create it. Concurrent
+/// imports take turns a batch at a time.
 const BATCH: usize = 500;
 
 /// Rows written from which an import refreshes the planner's statistics of what it
@@ -181,8 +185,16 @@ impl Report {
                     })
                     .collect();
             let mut cells = row.cells.clone();
-            cells.resize(width, String::new());
-            cells[errors_at] = reasons.join("; ");
+            let past_header = cells.get(self.header.len()..).unwrap_or_default();
+            if past_header.iter().any(|c| !c.trim().is_empty()) {
+                // A row split by an unquoted comma keeps every cell, its reasons
+                // after them: once its cells are joined again, they are in the
+                // errors column.
+                cells.push(reasons.join("; "));
+            } else {
+                cells.resize(width, String::new());
+                cells[errors_at] = reasons.join("; ");
+            }
             writer.write_record(&cells)?;
         }
         writer.flush()?;
@@ -469,6 +481,7 @@ impl<'a, R: Importable> Import<'a, R> {
         match self.options.mode {
             Mode::AllOrNothing => {
                 let outcome = db::write(conn, |conn| {
+                    db::serialise(conn, db::IMPORT_LOCK_KEY)?;
                     while let Some(row) = self.table.next_row()? {
                         self.row(conn, row, &mut deferred, &mut progress)?;
                     }
@@ -493,6 +506,7 @@ impl<'a, R: Importable> Import<'a, R> {
                 let mut finished = false;
                 while !finished {
                     db::write(conn, |conn| {
+                        db::serialise(conn, db::IMPORT_LOCK_KEY)?;
                         for _ in 0..BATCH {
                             let Some(row) = self.table.next_row()? else {
                                 finished = true;
@@ -503,7 +517,10 @@ impl<'a, R: Importable> Import<'a, R> {
                         Ok::<_, ImportError>(())
                     })?;
                 }
-                db::write(conn, |conn| self.retry(conn, deferred))?;
+                db::write(conn, |conn| {
+                    db::serialise(conn, db::IMPORT_LOCK_KEY)?;
+                    self.retry(conn, deferred)
+                })?;
             }
         }
         if self.report.imported + self.report.updated >= REFRESH_STATISTICS {
@@ -578,6 +595,14 @@ impl<'a, R: Importable> Import<'a, R> {
         row: &Row,
         may_defer: bool,
     ) -> Result<Outcome, ImportError> {
+        if let Some(message) = row.misfit(self.table.header.len()) {
+            return Ok(Outcome::Rejected(vec![Reject {
+                line: row.line,
+                column: None,
+                code: "cell_count".to_string(),
+                message,
+            }]));
+        }
         let (body, id) = match self.body(conn, row)? {
             Ok(parts) => parts,
             Err(rejects) => {

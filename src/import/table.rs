@@ -12,6 +12,40 @@ pub struct Row {
     pub cells: Vec<String>,
 }
 
+impl Row {
+    /// Why the row does not fit a header of `width` columns, if it does not: a row
+    /// with more non-empty cells than the header has columns (an unquoted comma in
+    /// a name split it), or with fewer (a stray quote swallowed the line break and
+    /// the lines after it into one cell). Empty cells past the header, as Excel
+    /// writes them (`a,b,,`), fit.
+    pub fn misfit(&self, width: usize) -> Option<String> {
+        let cells = self.cells.len();
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let shape = format!(
+            "row has {}, the header has {}",
+            plural(cells, "cell"),
+            plural(width, "column")
+        );
+        if cells > width {
+            let overflow = self.cells[width..].iter().any(|c| !c.trim().is_empty());
+            return overflow
+                .then(|| format!("{shape}: quote a cell that holds a comma (\"Acme, Inc.\")"));
+        }
+        if cells < width {
+            let broken = self.cells.iter().any(|c| c.contains(['\n', '\r']));
+            return Some(if broken {
+                format!(
+                    "{shape}, and a cell runs over several lines: a quote is probably \
+                     unbalanced, so that the lines after it were read into one cell"
+                )
+            } else {
+                shape
+            });
+        }
+        None
+    }
+}
+
 /// The file cannot be read as a table at all.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
@@ -19,6 +53,10 @@ pub enum TableError {
     Csv { line: u64, message: String },
     #[error("not a readable xlsx workbook: {0}")]
     Xlsx(String),
+    /// Not a zip archive, as every xlsx workbook is: another kind of file, or one
+    /// cut short.
+    #[error("not an xlsx workbook: it does not read as the zip archive an .xlsx file is; save it again as .xlsx, or as CSV")]
+    NotXlsx,
     #[error("the file is empty: it needs a header row")]
     Empty,
     #[error(transparent)]
@@ -64,6 +102,8 @@ impl Table {
     pub fn csv(input: Box<dyn Read + Send>, size: u64) -> Result<Self, TableError> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
+            // Rows of another width than the header are read, so that each is
+            // rejected on its own with its line (`Row::misfit`), not the whole file.
             .flexible(true)
             .from_reader(Tail::new(input));
         let mut record = csv::StringRecord::new();
@@ -94,8 +134,10 @@ impl Table {
 
     /// The first sheet of an xlsx workbook.
     pub fn xlsx(input: impl Read + Seek) -> Result<Self, TableError> {
-        let mut workbook: Xlsx<_> =
-            Xlsx::new(input).map_err(|e| TableError::Xlsx(e.to_string()))?;
+        let mut workbook: Xlsx<_> = Xlsx::new(input).map_err(|e| match e {
+            calamine::XlsxError::Zip(_) => TableError::NotXlsx,
+            other => TableError::Xlsx(other.to_string()),
+        })?;
         let range = workbook
             .worksheet_range_at(0)
             .ok_or(TableError::Empty)?
@@ -163,22 +205,30 @@ impl Table {
 /// The line a CSV record starts on. The reader gives the position where it began
 /// reading, before any blank lines it passed over, so the start is worked back from
 /// the end: lines inside quoted cells, and the record's line break unless the input
-/// ended without one.
+/// ended without one, or ended inside a quote that was never closed (whose cell then
+/// holds the input's last line break). The header is line 1, so a row is 2 at least.
 fn first_line<R>(record: &csv::StringRecord, end: &csv::Position, input: &Tail<R>) -> u64 {
     let inner: u64 = record
         .iter()
         .map(|cell| cell.bytes().filter(|b| *b == b'\n').count() as u64)
         .sum();
     let at_end = input.ended && end.byte() == input.read;
-    let broken = !at_end || input.last == b'\n' || input.last == b'\r';
-    end.line().saturating_sub(inner + u64::from(broken)).max(1)
+    let unclosed = at_end
+        && input.before_break != b'"'
+        && record
+            .get(record.len().saturating_sub(1))
+            .is_some_and(|cell| cell.ends_with(['\n', '\r']));
+    let broken = !at_end || (!unclosed && (input.last == b'\n' || input.last == b'\r'));
+    end.line().saturating_sub(inner + u64::from(broken)).max(2)
 }
 
-/// A reader that remembers how much it gave, its last byte, and whether it ended.
+/// A reader that remembers how much it gave, its last byte, its last byte that is
+/// not a line break, and whether it ended.
 struct Tail<R> {
     inner: R,
     read: u64,
     last: u8,
+    before_break: u8,
     ended: bool,
 }
 
@@ -188,6 +238,7 @@ impl<R> Tail<R> {
             inner,
             read: 0,
             last: 0,
+            before_break: 0,
             ended: false,
         }
     }
@@ -199,6 +250,9 @@ impl<R: Read> Read for Tail<R> {
         match buf[..n].last() {
             Some(last) => self.last = *last,
             None => self.ended = !buf.is_empty(),
+        }
+        if let Some(byte) = buf[..n].iter().rev().find(|b| !matches!(b, b'\n' | b'\r')) {
+            self.before_break = *byte;
         }
         self.read += n as u64;
         Ok(n)
@@ -233,5 +287,35 @@ fn text(cell: &Data) -> String {
             None => String::new(),
         },
         Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Row;
+
+    fn misfit(cells: &[&str], width: usize) -> Option<String> {
+        let row = Row {
+            line: 2,
+            cells: cells.iter().map(|c| c.to_string()).collect(),
+        };
+        row.misfit(width)
+    }
+
+    #[test]
+    fn rows_fit_their_header() {
+        assert_eq!(misfit(&["a", "b"], 2), None);
+        assert_eq!(misfit(&["a", "b", "", " "], 2), None, "Excel's empty cells");
+        let split = misfit(&["Acme", " Inc.", "chemicals"], 2).unwrap_or_default();
+        assert!(
+            split.starts_with("row has 3 cells, the header has 2 columns"),
+            "{split}"
+        );
+        assert_eq!(
+            misfit(&["Short"], 2).as_deref(),
+            Some("row has 1 cell, the header has 2 columns")
+        );
+        let swallowed = misfit(&["Unterminated,company\nNext,company\n"], 2).unwrap_or_default();
+        assert!(swallowed.contains("quote"), "{swallowed}");
     }
 }

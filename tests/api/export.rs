@@ -2,12 +2,15 @@
 
 use std::process::Command;
 
+use liaison::db::{self, DatabaseUrl};
 use liaison::domain::agreement::Agreement;
-use liaison::domain::enterprise::Enterprise;
+use liaison::domain::enterprise::{Enterprise, EnterpriseListParams};
 use liaison::domain::internship_base::InternshipBase;
 use liaison::domain::order_class::OrderClass;
 use liaison::domain::participant::Participant;
 use liaison::domain::visit::Visit;
+use liaison::domain::Precondition;
+use liaison::export::{self, Format};
 use liaison::http::resource::Resource;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -16,7 +19,8 @@ use crate::helpers::{backend_tests, id_of, TestApp};
 
 backend_tests!(
     lists_answer_csv_with_every_matching_record,
-    the_export_command_writes_csv_and_json_lines
+    the_export_command_writes_csv_and_json_lines,
+    records_changed_while_an_export_runs_are_written_once_each,
 );
 
 /// The columns of each export are the members `openapi.yaml` documents, in order.
@@ -205,5 +209,58 @@ async fn the_export_command_writes_csv_and_json_lines(app: TestApp) {
         let output = liaison(&app, &bad);
         assert!(!output.status.success(), "{bad:?}");
         assert!(!output.stderr.is_empty());
+    }
+}
+
+/// An export reads its pages in one snapshot: records changed from another
+/// connection between two pages (which moves them in an order by `updated_at`) are
+/// written once each, as they were when the export began. The HTTP CSV export goes
+/// through the same `write_all`.
+async fn records_changed_while_an_export_runs_are_written_once_each(app: TestApp) {
+    let created = seed(&app).await;
+    let mut expected: Vec<String> = created.iter().map(id_of).collect();
+    expected.sort();
+    let url = DatabaseUrl::parse(app.database_url());
+    let mut description = "line one\nline two".to_string();
+    for sort in ["updated_at", "-updated_at"] {
+        let mut reader = db::connect_for_command(&url).expect("a connection");
+        let mut writer = db::connect_for_command(&url).expect("another connection");
+        let params = EnterpriseListParams {
+            sort: Some(sort.to_string()),
+            limit: Some("50".to_string()),
+            ..Default::default()
+        };
+        let filter = Enterprise::filter(&params).expect("a filter");
+        let mut out = Vec::new();
+        let mut pages = 0;
+        let count =
+            export::write_all::<Enterprise>(&mut reader, filter, Format::Csv, &mut out, |_| {
+                pages += 1;
+                if pages > 1 {
+                    return;
+                }
+                // After the first page, every record changes: in ascending order those
+                // written already move to the end, in descending order those not yet
+                // written move to the front.
+                for record in &created {
+                    let id = id_of(record).parse().expect("an id");
+                    let patch = json!({"description": format!("changed during the {sort} export")});
+                    Enterprise::update(&mut writer, id, &Precondition::Any, &patch)
+                        .expect("updated");
+                }
+            })
+            .expect("exported");
+        assert!(pages > 1, "{sort}: more than one page");
+        assert_eq!(count, 230, "{sort}");
+        let text = String::from_utf8(out).expect("UTF-8");
+        let rows = rows(&text);
+        let mut ids: Vec<String> = rows.iter().map(|r| r[0].to_string()).collect();
+        ids.sort();
+        assert_eq!(ids, expected, "{sort}: each record once");
+        assert!(
+            rows.iter().all(|r| r[8] == description),
+            "{sort}: as the records were when the export began"
+        );
+        description = format!("changed during the {sort} export");
     }
 }

@@ -18,6 +18,10 @@ backend_tests!(
     visits_order_classes_bases_and_agreements_import_with_references,
     the_api_refuses_what_it_cannot_read,
     an_export_imports_into_an_empty_database_as_the_same_records,
+    rows_that_do_not_fit_the_header_are_rejected,
+    a_rejects_file_in_a_missing_folder_is_refused_before_importing,
+    the_command_line_names_the_file_it_cannot_use,
+    two_imports_of_one_file_at_once_create_each_record_once,
 );
 
 const CSV: &str = "text/csv";
@@ -774,4 +778,226 @@ async fn an_export_imports_into_an_empty_database_as_the_same_records(app: TestA
         assert!(!records(&original).is_empty(), "{kind}");
         assert_eq!(records(&again.stdout), records(&original), "{kind}");
     }
+}
+
+async fn rows_that_do_not_fit_the_header_are_rejected(app: TestApp) {
+    // An unquoted comma splits a name; empty cells past the header, as Excel
+    // writes them, are no harm.
+    let report = import(
+        &app,
+        "enterprises",
+        "",
+        "name,industry\nAcme, Inc.,chemicals\nExcel Co,logistics,,\nGood Co,chemicals\n",
+    )
+    .await;
+    assert_eq!(counts(&report), [3, 2, 0, 0, 1]);
+    assert_eq!(reasons(&report), [(2, String::new(), "cell_count".into())]);
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("row has 3 cells, the header has 2 columns"),
+        "{message}"
+    );
+    assert_eq!(
+        names(&app, "/api/v1/enterprises", "name").await,
+        ["Excel Co", "Good Co"]
+    );
+    // A stray quote swallows the lines after it into one cell: too few cells.
+    let report = import(
+        &app,
+        "enterprises",
+        "",
+        "name,kind\n\"Unterminated,company\nNext,company\n",
+    )
+    .await;
+    assert_eq!(counts(&report), [1, 0, 0, 0, 1]);
+    assert_eq!(reasons(&report), [(2, String::new(), "cell_count".into())]);
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("row has 1 cell, the header has 2 columns")
+            && message.contains("quote"),
+        "{message}"
+    );
+    // Too few cells without a line break in them: no word of quotes.
+    let report = import(&app, "enterprises", "", "name,kind\nShort Co\n").await;
+    assert_eq!(counts(&report), [1, 0, 0, 0, 1]);
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert_eq!(message, "row has 1 cell, the header has 2 columns");
+    assert_eq!(
+        names(&app, "/api/v1/enterprises", "name").await,
+        ["Excel Co", "Good Co"]
+    );
+    // The command line reports them by line, exits 1, and the rejects file keeps
+    // every cell of a split row, its reasons after them.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("enterprises.csv");
+    let rejects = dir.path().join("rejects.csv");
+    std::fs::write(
+        &file,
+        "name,industry\nAcme, Inc.,chemicals\nHarbour,logistics\n",
+    )
+    .expect("written");
+    let output = liaison(
+        app.database_url(),
+        &[
+            "import",
+            "enterprises",
+            file.to_str().expect("UTF-8"),
+            "--rejects",
+            rejects.to_str().expect("UTF-8"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("line 2: row has 3 cells, the header has 2 columns"),
+        "{err}"
+    );
+    assert!(
+        err.contains("imported 1, updated 0, skipped 0, rejected 1"),
+        "{err}"
+    );
+    let written = std::fs::read_to_string(&rejects).expect("rejects written");
+    let mut lines = written.lines();
+    assert_eq!(lines.next(), Some("name,industry,import_errors"));
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("Acme, Inc.,chemicals,\"row has 3 cells")),
+        "{written}"
+    );
+}
+
+async fn the_command_line_names_the_file_it_cannot_use(app: TestApp) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = |name: &str| dir.path().join(name).to_str().expect("UTF-8").to_string();
+    let one_line = |output: &Output, expected: &[&str]| {
+        assert!(!output.status.success());
+        let err = stderr(output);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        for part in expected {
+            assert!(err.contains(part), "{part} in {err}");
+        }
+    };
+    // A folder named like a file.
+    let folder = path("adir.csv");
+    std::fs::create_dir(&folder).expect("folder made");
+    let output = liaison(app.database_url(), &["import", "enterprises", &folder]);
+    one_line(&output, &[&folder, "it is a folder"]);
+    // A file named .xlsx that is not a workbook.
+    let fake = path("enterprises.xlsx");
+    std::fs::write(&fake, "name\nA Co\n").expect("written");
+    let output = liaison(app.database_url(), &["import", "enterprises", &fake]);
+    one_line(&output, &[&fake, "not an xlsx workbook"]);
+    // A header that does not fit names the file too.
+    let csv = path("enterprises.csv");
+    std::fs::write(&csv, "name,colour\nA Co,red\n").expect("written");
+    let output = liaison(app.database_url(), &["import", "enterprises", &csv]);
+    one_line(&output, &[&csv, "unknown column `colour`"]);
+    // Export: an output file in a missing folder, or a folder, and an id that is not one.
+    let output = liaison(
+        app.database_url(),
+        &["export", "enterprises", "-o", "/nonexistent/x.csv"],
+    );
+    one_line(
+        &output,
+        &["cannot write /nonexistent/x.csv: there is no folder /nonexistent"],
+    );
+    let output = liaison(
+        app.database_url(),
+        &["export", "enterprises", "-o", &folder],
+    );
+    one_line(
+        &output,
+        &[&format!("cannot write {folder}: it is a folder")],
+    );
+    let output = liaison(
+        app.database_url(),
+        &["export", "visits", "enterprise_id=notauuid"],
+    );
+    one_line(&output, &["enterprise_id: must be a UUID"]);
+}
+
+async fn a_rejects_file_in_a_missing_folder_is_refused_before_importing(app: TestApp) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let csv = dir.path().join("enterprises.csv");
+    std::fs::write(&csv, "name,kind\nA Co,company\nB Co,bank\n").expect("written");
+    let csv = csv.to_str().expect("UTF-8");
+    let rejects = dir.path().join("missing").join("rejects.csv");
+    let rejects = rejects.to_str().expect("UTF-8");
+    let output = liaison(
+        app.database_url(),
+        &["import", "enterprises", csv, "--rejects", rejects],
+    );
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "cannot write the rejects to {rejects}: there is no folder"
+        )),
+        "{err}"
+    );
+    assert!(
+        names(&app, "/api/v1/enterprises", "name").await.is_empty(),
+        "nothing was imported"
+    );
+}
+
+async fn two_imports_of_one_file_at_once_create_each_record_once(app: TestApp) {
+    app.enterprise(json!({"name": "Carbonbay"})).await;
+    // Several batches, so that the two imports interleave.
+    const ROWS: usize = 1200;
+    let mut csv = String::from("title,starts_at,direction,enterprises\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!(
+            "Visit {i},2025-03-01 {:02}:{:02},inbound,Carbonbay\n",
+            i / 60 % 24,
+            i % 60
+        ));
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("visits.csv");
+    std::fs::write(&file, csv).expect("written");
+    let file = file.to_str().expect("UTF-8");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_liaison"))
+            .args(["import", "visits", file])
+            .env("DATABASE_URL", app.database_url())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("liaison starts")
+    };
+    let (first, second) = (spawn(), spawn());
+    let mut imported = 0;
+    for child in [first, second] {
+        let output = child.wait_with_output().expect("liaison ends");
+        let err = stderr(&output);
+        assert!(output.status.success(), "{err}");
+        let summary = err
+            .lines()
+            .find_map(|l| l.strip_prefix("visits read 1200, imported "))
+            .unwrap_or_else(|| panic!("a summary in {err}"));
+        imported += summary
+            .split(',')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("a count in {summary}"));
+    }
+    assert_eq!(imported, ROWS, "each row imported by one of the two");
+    let output = liaison(app.database_url(), &["export", "visits"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let title = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "title")
+        .expect("a title column");
+    let mut titles: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("row")[title].to_string())
+        .collect();
+    assert_eq!(titles.len(), ROWS, "each visit once");
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), ROWS);
 }
