@@ -7,11 +7,16 @@ use uuid::Uuid;
 
 macro_rules! id_type {
     ($name:ident) => {
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-        )]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
 
         impl $name {
             /// A new time-ordered (v7) id.
@@ -32,10 +37,13 @@ macro_rules! id_type {
             }
         }
 
+        /// Only the hyphenated form the API writes (in either case): the braced,
+        /// `urn:uuid:` and undashed forms `Uuid` also reads are not ids here.
         impl FromStr for $name {
             type Err = uuid::Error;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s).map(Self)
+                s.parse::<uuid::fmt::Hyphenated>()
+                    .map(|id| Self(id.into_uuid()))
             }
         }
     };

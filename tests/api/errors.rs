@@ -775,6 +775,10 @@ async fn malformed_path_ids_are_400(app: TestApp) {
         "1",
         "01890a5d-ac96-774b-bcce-b302099a8057x",
         "'%20OR%20'1'='1",
+        // Other spellings of a UUID: an id is written one way.
+        "%7B01890a5d-ac96-774b-bcce-b302099a8057%7D",
+        "urn:uuid:01890a5d-ac96-774b-bcce-b302099a8057",
+        "01890a5dac96774bbcceb302099a8057",
     ] {
         for (method, path, body) in [
             (Method::GET, format!("{ENTERPRISES}/{id}"), None),
@@ -802,6 +806,24 @@ async fn malformed_path_ids_are_400(app: TestApp) {
             assert_eq!(fields, ["id"], "{method} {path}: {body}");
         }
     }
+    // The same in a body and a query.
+    let braced = "{01890a5d-ac96-774b-bcce-b302099a8057}";
+    let errors = app
+        .post(
+            "/api/v1/participants",
+            &json!({"full_name": "Li Na", "side": "partner", "enterprise_id": braced}),
+        )
+        .await
+        .field_errors(422);
+    assert_eq!(errors[0].0, "enterprise_id", "{errors:?}");
+    let errors = app
+        .get(&format!(
+            "/api/v1/participants?enterprise_id={}",
+            braced.replace('{', "%7B").replace('}', "%7D")
+        ))
+        .await
+        .field_errors(400);
+    assert_eq!(errors[0].0, "enterprise_id", "{errors:?}");
 }
 
 async fn problems_have_the_rfc_9457_members(app: TestApp) {
