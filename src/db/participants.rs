@@ -4,15 +4,16 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::lifecycle::{self, archivable};
-use super::schema::{enterprises, participants};
+use super::references;
+use super::schema::participants;
 use super::stamp::{MaybeStamp, Stamp};
 use super::{keyset, stored, utc, write, DbConn, Result};
-use crate::domain::ids::{EnterpriseId, ParticipantId};
+use crate::domain::ids::ParticipantId;
 use crate::domain::page::Page;
 use crate::domain::participant::{
     Participant, ParticipantFields, ParticipantFilter, ParticipantSort,
 };
-use crate::domain::{self, DomainError, FieldError, Precondition};
+use crate::domain::{self, Precondition};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, on both backends.
@@ -185,7 +186,7 @@ pub fn create(
 ) -> Result<Participant> {
     write(conn, |conn| {
         if let Some(enterprise) = fields.enterprise_id {
-            check_enterprise(conn, enterprise)?;
+            references::require_live_enterprise(conn, enterprise)?;
         }
         let now = domain::now();
         diesel::insert_into(participants::table)
@@ -213,7 +214,7 @@ pub fn update(
         }
         if fields.enterprise_id != current.enterprise_id {
             if let Some(enterprise) = fields.enterprise_id {
-                check_enterprise(conn, enterprise)?;
+                references::require_live_enterprise(conn, enterprise)?;
             }
         }
         let now = domain::now();
@@ -246,27 +247,15 @@ pub fn restore(
     id: ParticipantId,
     if_match: &Precondition,
 ) -> Result<Participant> {
-    lifecycle::restore(conn, id, if_match, |conn, current: &Participant| {
-        let Some(enterprise) = current.enterprise_id else {
-            return Ok(());
-        };
-        let archived_at: Option<Option<NaiveDateTime>> = enterprises::table
-            .find(enterprise.to_string())
-            .select(enterprises::archived_at)
-            .first(conn)
-            .optional()?;
-        if matches!(archived_at, Some(None)) {
-            return Ok(());
-        }
-        Err(DomainError::Conflict {
-            code: "enterprise_archived",
-            detail: format!(
-                "the participant's enterprise {enterprise} is archived; restore it first"
-            ),
-            existing_id: Some(enterprise.to_string()),
-        }
-        .into())
-    })
+    lifecycle::restore(
+        conn,
+        id,
+        if_match,
+        |conn, current: &Participant| match current.enterprise_id {
+            Some(enterprise) => references::restorable_under(conn, enterprise, "participant"),
+            None => Ok(()),
+        },
+    )
 }
 
 fn participant(
@@ -295,26 +284,3 @@ fn participant(
 }
 
 archivable!(Participant, ParticipantId, participants, "participant");
-
-/// A partner-side participant's enterprise must exist and be live.
-fn check_enterprise(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<()> {
-    let archived_at: Option<Option<NaiveDateTime>> = enterprises::table
-        .find(enterprise.to_string())
-        .select(enterprises::archived_at)
-        .first(conn)
-        .optional()?;
-    let problem = match archived_at {
-        None => FieldError::new(
-            "enterprise_id",
-            "not_found",
-            format!("enterprise {enterprise} does not exist"),
-        ),
-        Some(Some(_)) => FieldError::new(
-            "enterprise_id",
-            "archived",
-            format!("enterprise {enterprise} is archived"),
-        ),
-        Some(None) => return Ok(()),
-    };
-    Err(DomainError::Invalid(vec![problem]).into())
-}

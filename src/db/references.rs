@@ -1,6 +1,6 @@
-//! Checks on the enterprise that an order class, internship base or agreement
-//! belongs to: it must be live when the record is created or moved to it, and when
-//! the record comes back from the archive.
+//! Checks on the enterprise that a participant, order class, internship base or
+//! agreement belongs to: it must be live when the record is created or moved to it,
+//! and when the record comes back from the archive.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -11,15 +11,24 @@ use crate::domain::ids::EnterpriseId;
 use crate::domain::{DomainError, FieldError};
 
 /// The problem with `enterprise_id`, if the enterprise is missing or archived.
+///
+/// On PostgreSQL the enterprise's row is share-locked for the rest of the
+/// transaction. Archiving the enterprise locks the row to write it, so of a record
+/// made under it and its archiving, one waits for the other to commit and then sees
+/// it: the archive finds the new record live (a `409`), or this finds the enterprise
+/// archived. Unlocked, both committed, leaving a live record under an archived
+/// enterprise. SQLite runs one change at a time.
 pub(crate) fn enterprise_problem(
     conn: &mut DbConn,
     enterprise: EnterpriseId,
 ) -> Result<Option<FieldError>> {
-    let archived_at: Option<Option<NaiveDateTime>> = enterprises::table
+    let row = enterprises::table
         .find(enterprise.to_string())
-        .select(enterprises::archived_at)
-        .first(conn)
-        .optional()?;
+        .select(enterprises::archived_at);
+    let archived_at: Option<Option<NaiveDateTime>> = match conn {
+        DbConn::Pg(c) => row.for_share().first(c).optional()?,
+        DbConn::Sqlite(c) => row.first(c).optional()?,
+    };
     Ok(match archived_at {
         None => Some(FieldError::new(
             "enterprise_id",

@@ -9,7 +9,8 @@ backend_tests!(
     racing_patches_with_the_same_if_match_have_one_winner,
     concurrent_creates_and_patches_never_fail,
     refused_creates_leave_the_others_sent_with_them,
-    racing_reparentings_never_make_a_cycle
+    racing_reparentings_never_make_a_cycle,
+    a_record_made_while_its_enterprise_is_archived_is_refused_or_refuses
 );
 
 const WRITERS: usize = 24;
@@ -207,5 +208,50 @@ async fn racing_reparentings_never_make_a_cycle(app: TestApp) {
             "{statuses:?}"
         );
         assert!(statuses.contains(&422), "{statuses:?}");
+    }
+}
+
+/// An enterprise archived while a record is made under it: either the archive finds
+/// the record (409) or the record finds the enterprise archived (422), never both
+/// committed (which left live records under an archived enterprise on PostgreSQL).
+async fn a_record_made_while_its_enterprise_is_archived_is_refused_or_refuses(app: TestApp) {
+    let kinds = [
+        (
+            "participants",
+            json!({"full_name": "Li Na", "side": "partner"}),
+        ),
+        ("order-classes", json!({"name": "Race Class"})),
+        ("internship-bases", json!({"name": "Race Base"})),
+        (
+            "agreements",
+            json!({"title": "Race Deal", "kind": "framework", "valid_from": "2026-01-01"}),
+        ),
+    ];
+    for round in 0..8 {
+        for (collection, body) in &kinds {
+            let enterprise = id_of(
+                &app.enterprise(json!({"name": format!("Racer {collection} {round}")}))
+                    .await,
+            );
+            let mut body = body.clone();
+            body["enterprise_id"] = json!(enterprise);
+            let create = app
+                .client
+                .post(format!("{}/api/v1/{collection}", app.address))
+                .json(&body);
+            let archive = app
+                .client
+                .delete(format!("{}/api/v1/enterprises/{enterprise}", app.address));
+            let (created, archived) = tokio::join!(
+                tokio::spawn(async move { create.send().await.map(|r| r.status().as_u16()) }),
+                tokio::spawn(async move { archive.send().await.map(|r| r.status().as_u16()) }),
+            );
+            let created = created.expect("task").expect("response");
+            let archived = archived.expect("task").expect("response");
+            assert!(
+                matches!((created, archived), (201, 409) | (422, 200)),
+                "{collection}, round {round}: create {created}, archive {archived}"
+            );
+        }
     }
 }
