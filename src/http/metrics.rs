@@ -78,7 +78,7 @@ pub async fn measure(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     if let Some(state) = &state {
         state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -104,6 +104,28 @@ pub async fn measure(
             .observe(&method, &route, status, started.elapsed());
     }
     result
+}
+
+/// The method as a label: HTTP's own methods by name, any other as `other`, so
+/// that made-up methods (`XA1`, `XA2`, …) cannot add series without end.
+fn method_label(method: &actix_web::http::Method) -> String {
+    use actix_web::http::Method;
+    let known = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    if known.contains(method) {
+        method.to_string()
+    } else {
+        "other".to_string()
+    }
 }
 
 /// `GET /metrics`.

@@ -27,6 +27,11 @@ async fn metrics_count_requests_by_route_and_records_by_kind(app: TestApp) {
         .await
         .expect(404);
     app.get("/no/such/route").await.expect(404);
+    // Made-up methods share one label, however many there are.
+    for made_up in ["XA1", "XA2", "XA3"] {
+        let method = Method::from_bytes(made_up.as_bytes()).expect("a method");
+        app.request_as(None, method, "/healthz", None, &[]).await;
+    }
     // Open like the probes: no token.
     let response = app
         .request_as(None, Method::GET, "/metrics", None, &[])
@@ -60,6 +65,15 @@ async fn metrics_count_requests_by_route_and_records_by_kind(app: TestApp) {
             "liaison_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}"
         ),
         Some(1.0)
+    );
+    assert!(!text.contains("XA"), "{text}");
+    assert_eq!(
+        value(
+            text,
+            "liaison_http_requests_total{method=\"other\",route=\"/healthz\",status=\"405\"}"
+        ),
+        Some(3.0),
+        "{text}"
     );
     // The histogram's +Inf bucket and count agree with the requests.
     let labels = "method=\"GET\",route=\"/api/v1/enterprises/{id}\"";
