@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, SubsecRound, Timelike, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
@@ -204,7 +204,8 @@ pub mod date {
     }
 }
 
-/// Parses a date-time as chrono reads RFC 3339 and turns it into UTC, refusing what
+/// Parses a date-time as chrono reads RFC 3339 and turns it into UTC, to the
+/// microsecond, refusing what
 /// cannot be stored alike on both backends: a time outside the years 0001–9999 in
 /// UTC (which an offset can push a 9999-12-31 to; RFC 3339 cannot write it, and
 /// SQLite would compare its text out of order), and a leap second (which SQLite
@@ -222,7 +223,10 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     if utc.nanosecond() >= 1_000_000_000 {
         return Err(format!("`{text}` is a leap second, which cannot be stored"));
     }
-    Ok(utc)
+    // Instants are stored to the microsecond: finer digits are dropped here, so that
+    // a bound compares with stored times alike on both backends (SQLite compares
+    // the text, PostgreSQL the stored value).
+    Ok(utc.trunc_subsecs(6))
 }
 
 /// Serde for optional date-times in input structs: `null` is absent, anything

@@ -44,6 +44,7 @@ backend_tests!(
     list_filters_by_participant,
     list_filters_by_time_window,
     list_bounds_reach_the_first_and_last_storable_years,
+    times_are_kept_and_compared_to_the_microsecond,
     list_filters_by_direction_and_status,
     search_covers_title_purpose_summary_and_outcome,
     bad_list_parameters_are_400_naming_the_parameter,
@@ -2106,6 +2107,37 @@ async fn list_filters_by_participant(app: TestApp) {
 
 /// Visits at the first and the last instants that can be stored sort and filter
 /// in time order on both backends, and the bounds reach them.
+/// Digits finer than a microsecond are dropped from times sent, bodies and bounds
+/// alike, so that both backends compare the same values.
+async fn times_are_kept_and_compared_to_the_microsecond(app: TestApp) {
+    let park = company(&app, "Carbonbay Industrial Park").await;
+    let mut body = visit_at("Nanos", "2023-03-03T03:03:03.123456789Z", json!([park]));
+    // An end within the start's microsecond is no later than the start.
+    body["ends_at"] = json!("2023-03-03T03:03:03.1234569Z");
+    let errors = app.post("/api/v1/visits", &body).await.field_errors(422);
+    assert_eq!(
+        errors,
+        [("ends_at".to_string(), "before_start".to_string())]
+    );
+    body["ends_at"] = json!("2023-03-03T03:03:03.1234579Z");
+    let visit = create(&app, body).await;
+    assert_eq!(visit["starts_at"], "2023-03-03T03:03:03.123456Z");
+    assert_eq!(visit["ends_at"], "2023-03-03T03:03:03.123457Z");
+    let at = |bound: &str, time: &str| format!("{bound}={}", encode(time));
+    // `to` is exclusive: .1234561 is .123456, the visit's own start.
+    assert!(list_titles(&app, &at("to", "2023-03-03T03:03:03.1234561Z"))
+        .await
+        .is_empty());
+    assert_eq!(
+        list_titles(&app, &at("from", "2023-03-03T03:03:03.1234565Z")).await,
+        ["Nanos"]
+    );
+    assert_eq!(
+        list_titles(&app, &at("to", "2023-03-03T03:03:03.123457Z")).await,
+        ["Nanos"]
+    );
+}
+
 async fn list_bounds_reach_the_first_and_last_storable_years(app: TestApp) {
     let park = company(&app, "Carbonbay Industrial Park").await;
     for (title, starts_at) in [
