@@ -424,19 +424,8 @@ where
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
-    match f(conn) {
-        Ok(value) => {
-            native!(conn, |c| AnsiTransactionManager::commit_transaction(c))?;
-            Ok(value)
-        }
-        Err(error) => {
-            let rolled_back = native!(conn, |c| AnsiTransactionManager::rollback_transaction(c));
-            if let Err(rollback_error) = rolled_back {
-                tracing::warn!(error = %rollback_error, "rollback failed");
-            }
-            Err(error)
-        }
-    }
+    let outcome = f(conn);
+    end_transaction(conn, outcome)
 }
 
 /// Runs `f` in one read-only transaction, so that all its queries see the database
@@ -462,7 +451,18 @@ where
         )?,
     }
     // Read only: a rollback and a commit end it alike; a commit is the ordinary end.
-    match f(conn) {
+    let outcome = f(conn);
+    end_transaction(conn, outcome)
+}
+
+/// Ends the transaction `outcome` was worked out in: commits it after a success,
+/// rolls it back after a failure (a rollback that fails too is logged, and the
+/// failure that caused it returned).
+fn end_transaction<T, E>(conn: &mut DbConn, outcome: Result<T, E>) -> Result<T, E>
+where
+    E: From<QueryError>,
+{
+    match outcome {
         Ok(value) => {
             native!(conn, |c| AnsiTransactionManager::commit_transaction(c))?;
             Ok(value)
