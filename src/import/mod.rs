@@ -595,7 +595,7 @@ impl<'a, R: Importable> Import<'a, R> {
         row: &Row,
         may_defer: bool,
     ) -> Result<Outcome, ImportError> {
-        if let Some(message) = row.misfit(self.table.header.len()) {
+        if let Some(message) = row.misfit(self.table.header.len(), self.table.format) {
             return Ok(Outcome::Rejected(vec![Reject {
                 line: row.line,
                 column: None,

@@ -22,6 +22,7 @@ backend_tests!(
     a_rejects_file_in_a_missing_folder_is_refused_before_importing,
     the_command_line_names_the_file_it_cannot_use,
     two_imports_of_one_file_at_once_create_each_record_once,
+    xlsx_rows_with_values_past_the_header_are_rejected,
 );
 
 const CSV: &str = "text/csv";
@@ -1000,4 +1001,48 @@ async fn two_imports_of_one_file_at_once_create_each_record_once(app: TestApp) {
     titles.sort();
     titles.dedup();
     assert_eq!(titles.len(), ROWS);
+}
+
+async fn xlsx_rows_with_values_past_the_header_are_rejected(app: TestApp) {
+    // The sheet is four columns wide, so every row is read with four cells: those
+    // past the header's last name are passed over while they are empty.
+    let book = workbook(&[
+        vec![json!("name"), json!("industry")],
+        vec![
+            json!("Acme"),
+            json!("chemicals"),
+            json!("Ningbo"),
+            json!("spare"),
+        ],
+        vec![json!("Good Co"), json!("logistics")],
+        vec![json!("Third Co"), json!(""), json!(""), json!("stray")],
+    ]);
+    let report = app
+        .upload(
+            Some(&app.admin_token),
+            "/api/v1/imports/enterprises",
+            XLSX,
+            book,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(counts(&report), [3, 1, 0, 0, 2], "{report}");
+    assert_eq!(
+        reasons(&report),
+        [
+            (2, String::new(), "cell_count".into()),
+            (4, String::new(), "cell_count".into()),
+        ]
+    );
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("row has 4 cells, the header has 2 columns")
+            && !message.contains("quote"),
+        "{message}"
+    );
+    assert_eq!(
+        names(&app, "/api/v1/enterprises", "name").await,
+        ["Good Co"]
+    );
 }
