@@ -51,6 +51,35 @@ pub enum OnDuplicate {
     Fail,
 }
 
+/// `skip-bad` or `all-or-nothing`, as `?mode=` gives it.
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        choice(s)
+    }
+}
+
+/// `skip`, `update` or `fail`, as `?on_duplicate=` gives it.
+impl std::str::FromStr for OnDuplicate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        choice(s)
+    }
+}
+
+/// One of a closed vocabulary by its exact name, as the command line spells it;
+/// or why not, with the names there are.
+fn choice<T: clap::ValueEnum>(s: &str) -> Result<T, String> {
+    T::from_str(s, false).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("`{s}` is not one of: {}", names.join(", "))
+    })
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub mode: Mode,

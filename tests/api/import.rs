@@ -23,6 +23,7 @@ backend_tests!(
     the_command_line_names_the_file_it_cannot_use,
     two_imports_of_one_file_at_once_create_each_record_once,
     xlsx_rows_with_values_past_the_header_are_rejected,
+    bad_query_values_name_their_parameter,
 );
 
 const CSV: &str = "text/csv";
@@ -1045,4 +1046,65 @@ async fn xlsx_rows_with_values_past_the_header_are_rejected(app: TestApp) {
         names(&app, "/api/v1/enterprises", "name").await,
         ["Good Co"]
     );
+}
+
+/// A one-row file of enterprises sent with `query`.
+async fn send_with(app: &TestApp, query: &str) -> crate::helpers::Response {
+    app.upload(
+        Some(&app.admin_token),
+        &format!("/api/v1/imports/enterprises{query}"),
+        CSV,
+        b"name\nA Co\n".to_vec(),
+    )
+    .await
+}
+
+async fn bad_query_values_name_their_parameter(app: TestApp) {
+    let send = |query| send_with(&app, query);
+    let problem = send("?mode=foo").await.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "mode", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "invalid_enum", "{problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`foo`") && message.contains("skip-bad, all-or-nothing"),
+        "{message}"
+    );
+    let problem = send("?on_duplicate=nope").await.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "on_duplicate", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "invalid_enum", "{problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("skip, update, fail"), "{message}");
+    assert_eq!(
+        send("?utc_offset=8").await.field_errors(400),
+        [("utc_offset".to_string(), "invalid".to_string())]
+    );
+    // Every bad value at once; the command line's names only, not serde's.
+    assert_eq!(
+        send("?mode=SkipBad&on_duplicate=Update&utc_offset=noon")
+            .await
+            .field_errors(400),
+        [
+            ("mode".to_string(), "invalid_enum".to_string()),
+            ("on_duplicate".to_string(), "invalid_enum".to_string()),
+            ("utc_offset".to_string(), "invalid".to_string()),
+        ]
+    );
+    assert_eq!(
+        send("?colour=red").await.field_errors(400),
+        [("colour".to_string(), "unknown_parameter".to_string())]
+    );
+    assert_eq!(
+        send("?mode=skip-bad&mode=all-or-nothing")
+            .await
+            .field_errors(400),
+        [("mode".to_string(), "duplicate_parameter".to_string())]
+    );
+    assert!(names(&app, "/api/v1/enterprises", "name").await.is_empty());
+    let report = send("?mode=all-or-nothing&on_duplicate=update&utc_offset=-05:30")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(report["mode"], "all-or-nothing");
+    assert_eq!(report["on_duplicate"], "update");
+    assert_eq!(counts(&report), [1, 1, 0, 0, 0]);
 }
