@@ -748,10 +748,9 @@ impl<'a, R: Importable> Import<'a, R> {
             let value = match column.cell {
                 Cell::Ignored => continue,
                 Cell::Id => {
-                    if uuid::Uuid::parse_str(cell).is_ok() {
-                        id = Some(cell.to_lowercase());
-                    } else {
-                        rejects.push(reject("invalid_id", format!("`{cell}` is not a UUID")));
+                    match record_id(cell) {
+                        Ok(kept) => id = Some(kept),
+                        Err(message) => rejects.push(reject("invalid_id", message)),
                     }
                     continue;
                 }
@@ -918,6 +917,23 @@ pub fn kind_name(kind: RecordKind) -> &'static str {
     }
 }
 
+/// An `id` cell as the id it keeps: a UUID v7, as the server makes every id (an
+/// export's ids are), in the hyphenated form the API writes. Any other UUID (the
+/// nil UUID, a v4 from elsewhere) would be a record the server could not have made.
+fn record_id(cell: &str) -> Result<String, String> {
+    let id = cell
+        .parse::<uuid::fmt::Hyphenated>()
+        .map_err(|_| format!("`{cell}` is not a UUID"))?
+        .into_uuid();
+    if id.get_version() == Some(uuid::Version::SortRand) {
+        Ok(id.hyphenated().to_string())
+    } else {
+        Err(format!(
+            "`{cell}` is not a UUID v7: ids are made by the server, and an import keeps only an id it made"
+        ))
+    }
+}
+
 fn integer(cell: &str) -> Option<i64> {
     cell.parse().ok().or_else(|| {
         // `12.0`, as spreadsheets write whole numbers.
@@ -1072,6 +1088,21 @@ mod tests {
         assert_eq!(boolean("maybe"), None);
         assert_eq!(role(Some("主持人")), "host");
         assert_eq!(role(None), "attendee");
+    }
+
+    #[test]
+    fn only_server_made_ids_are_kept() {
+        let v7 = uuid::Uuid::now_v7().hyphenated().to_string();
+        assert_eq!(record_id(&v7.to_uppercase()), Ok(v7.clone()));
+        for refused in [
+            uuid::Uuid::nil().hyphenated().to_string(),
+            "0f8fad5b-d9cb-469f-a165-70867728950e".to_string(),
+            v7.replace('-', ""),
+            format!("{{{v7}}}"),
+            "not-an-id".to_string(),
+        ] {
+            assert!(record_id(&refused).is_err(), "{refused}");
+        }
     }
 
     #[test]

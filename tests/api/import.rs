@@ -24,6 +24,7 @@ backend_tests!(
     two_imports_of_one_file_at_once_create_each_record_once,
     xlsx_rows_with_values_past_the_header_are_rejected,
     bad_query_values_name_their_parameter,
+    an_id_cell_keeps_only_an_id_the_server_made,
 );
 
 const CSV: &str = "text/csv";
@@ -1107,4 +1108,37 @@ async fn bad_query_values_name_their_parameter(app: TestApp) {
     assert_eq!(report["mode"], "all-or-nothing");
     assert_eq!(report["on_duplicate"], "update");
     assert_eq!(counts(&report), [1, 1, 0, 0, 0]);
+}
+
+async fn an_id_cell_keeps_only_an_id_the_server_made(app: TestApp) {
+    let kept = uuid::Uuid::now_v7().hyphenated().to_string();
+    let csv = format!(
+        "id,name\n\
+         00000000-0000-0000-0000-000000000000,Nil Co\n\
+         0f8fad5b-d9cb-469f-a165-70867728950e,Random Co\n\
+         {{{kept}}},Braced Co\n\
+         {kept},Kept Co\n"
+    );
+    let report = import(&app, "enterprises", "", &csv).await;
+    assert_eq!(counts(&report), [4, 1, 0, 0, 3], "{report}");
+    assert_eq!(
+        reasons(&report),
+        [2, 3, 4].map(|line| (line, "id".to_string(), "invalid_id".to_string()))
+    );
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert!(message.contains("not a UUID v7"), "{message}");
+    let record = app
+        .get(&format!("/api/v1/enterprises/{kept}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(record["name"], "Kept Co");
+    // The id in capitals is the same record: a duplicate.
+    let again = format!("id,name\n{},Kept Co Renamed\n", kept.to_uppercase());
+    let report = import(&app, "enterprises", "?on_duplicate=update", &again).await;
+    assert_eq!(counts(&report), [1, 0, 1, 0, 0], "{report}");
+    assert_eq!(
+        names(&app, "/api/v1/enterprises", "name").await,
+        ["Kept Co Renamed"]
+    );
 }
