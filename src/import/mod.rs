@@ -320,6 +320,9 @@ pub(crate) trait Importable: Audited {
     const TARGET: Target;
     /// The existing record that a row with these fields would duplicate.
     fn duplicate_of(conn: &mut DbConn, fields: &Self::Fields) -> db::Result<Option<String>>;
+    /// Adds to the merge patch that updates `existing` from a row what the row cannot
+    /// hold but the record must keep. Nothing, but for a visit.
+    fn keep_unexported(_existing: &Self, _patch: &mut Map<String, Value>) {}
 }
 
 impl Importable for Enterprise {
@@ -357,6 +360,71 @@ impl Importable for Visit {
     ) -> db::Result<Option<String>> {
         lookup::visit_like(conn, &fields.title, fields.starts_at.naive_utc())
     }
+
+    /// The links to records archived since the visit was saved: an export leaves
+    /// them out of its cells, as the API's embedded lists do, and the visit keeps
+    /// them, as a PATCH that sends the lists the API shows keeps them.
+    fn keep_unexported(visit: &Visit, patch: &mut Map<String, Value>) {
+        fn hidden<Id: PartialEq + std::fmt::Display>(
+            linked: &[Id],
+            shown: impl Fn(&Id) -> bool,
+        ) -> Vec<(String, Value)> {
+            linked
+                .iter()
+                .filter(|id| !shown(id))
+                .map(|id| (id.to_string(), Value::String(id.to_string())))
+                .collect()
+        }
+        let links = &visit.links;
+        let enterprises = hidden(&links.enterprise_ids, |id| {
+            visit.enterprises.iter().any(|e| e.id == *id)
+        });
+        keep_links(patch, "enterprise_ids", enterprises);
+        let order_classes = hidden(&links.order_class_ids, |id| {
+            visit.order_classes.iter().any(|o| o.id == *id)
+        });
+        keep_links(patch, "order_class_ids", order_classes);
+        let internship_bases = hidden(&links.internship_base_ids, |id| {
+            visit.internship_bases.iter().any(|b| b.id == *id)
+        });
+        keep_links(patch, "internship_base_ids", internship_bases);
+        let participants = links
+            .participants
+            .iter()
+            .filter(|l| !visit.participants.iter().any(|p| p.id == l.participant_id))
+            .map(|l| {
+                let id = l.participant_id.to_string();
+                let item = serde_json::json!({"participant_id": id, "role": l.role.as_str()});
+                (id, item)
+            })
+            .collect();
+        keep_links(patch, "participants", participants);
+    }
+}
+
+/// Appends to the patch's list `member`, when the patch has one, each hidden link
+/// (id, item) the list does not name already.
+fn keep_links(patch: &mut Map<String, Value>, member: &str, hidden: Vec<(String, Value)>) {
+    let Some(Value::Array(items)) = patch.get_mut(member) else {
+        return;
+    };
+    let named = |item: &Value| -> Option<String> {
+        match item {
+            Value::String(id) => Some(id.clone()),
+            Value::Object(link) => link
+                .get("participant_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            _ => None,
+        }
+    };
+    let present: Vec<String> = items.iter().filter_map(named).collect();
+    items.extend(
+        hidden
+            .into_iter()
+            .filter(|(id, _)| !present.contains(id))
+            .map(|(_, item)| item),
+    );
 }
 
 impl Importable for OrderClass {
@@ -695,13 +763,16 @@ impl<'a, R: Importable> Import<'a, R> {
                 for member in columns::CREATE_ONLY {
                     body.remove(*member);
                 }
-                let before = R::get(conn, id)?;
-                let patch = Value::Object(body);
+                // Read under the record's lock, so that what it keeps is what it has.
+                let mut version = None;
                 let after =
                     resource::change::<R>(conn, id, self.actor, AuditAction::Update, |c| {
-                        R::update(c, id, &Precondition::Any, &patch)
+                        let before = R::get(c, id)?;
+                        version = Some(Resource::version(&before));
+                        R::keep_unexported(&before, &mut body);
+                        R::update(c, id, &Precondition::Any, &Value::Object(body))
                     })?;
-                Ok(if Resource::version(&after) == Resource::version(&before) {
+                Ok(if Some(Resource::version(&after)) == version {
                     Outcome::Skipped
                 } else {
                     Outcome::Updated

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use liaison::domain::credit_code::CreditCode;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{backend_tests, id_of, TestApp, TestDatabase};
@@ -25,6 +26,7 @@ backend_tests!(
     xlsx_rows_with_values_past_the_header_are_rejected,
     bad_query_values_name_their_parameter,
     an_id_cell_keeps_only_an_id_the_server_made,
+    a_visits_export_imported_over_itself_keeps_links_to_archived_records,
 );
 
 const CSV: &str = "text/csv";
@@ -1140,5 +1142,148 @@ async fn an_id_cell_keeps_only_an_id_the_server_made(app: TestApp) {
     assert_eq!(
         names(&app, "/api/v1/enterprises", "name").await,
         ["Kept Co Renamed"]
+    );
+}
+
+/// A visit's audit trail, newest first.
+async fn visit_audit(app: &TestApp, visit: &str) -> Vec<Value> {
+    let path = format!("/api/v1/audit?entity_kind=visit&entity_id={visit}");
+    app.get(&path).await.expect(200).body["items"]
+        .as_array()
+        .expect("items")
+        .clone()
+}
+
+/// The ids of one embedded list of a record.
+fn ids_in(record: &Value, member: &str) -> Vec<String> {
+    let mut ids: Vec<String> = record[member]
+        .as_array()
+        .unwrap_or_else(|| panic!("{member}: {record}"))
+        .iter()
+        .map(id_of)
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn a_visits_export_imported_over_itself_keeps_links_to_archived_records(app: TestApp) {
+    let carbonbay = app.enterprise(json!({"name": "Carbonbay"})).await;
+    let harbour = app.enterprise(json!({"name": "Harbour"})).await;
+    let wang = app
+        .participant(
+            json!({"full_name": "王芳", "side": "partner", "enterprise_id": id_of(&carbonbay)}),
+        )
+        .await;
+    let li = app
+        .participant(json!({"full_name": "李雷", "side": "school"}))
+        .await;
+    let class = app
+        .order_class(json!({"enterprise_id": id_of(&carbonbay), "name": "Chemical 2025"}))
+        .await;
+    let base = app
+        .internship_base(json!({"enterprise_id": id_of(&carbonbay), "name": "Plant 2"}))
+        .await;
+    let visit = app
+        .post(
+            "/api/v1/visits",
+            &json!({"title": "Delegation", "starts_at": "2025-04-01T02:00:00Z",
+                    "direction": "inbound", "summary": "纪要",
+                    "enterprise_ids": [id_of(&carbonbay), id_of(&harbour)],
+                    "participants": [{"participant_id": id_of(&wang), "role": "guest"},
+                                     {"participant_id": id_of(&li), "role": "host"}],
+                    "order_class_ids": [id_of(&class)], "internship_base_ids": [id_of(&base)]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let visit_id = id_of(&visit);
+    let archived = [
+        ("participants", &wang),
+        ("order-classes", &class),
+        ("internship-bases", &base),
+        ("enterprises", &harbour),
+    ];
+    for (path, record) in archived {
+        app.delete(&format!("/api/v1/{path}/{}", id_of(record)))
+            .await
+            .expect(200);
+    }
+    let export = app
+        .request(
+            Method::GET,
+            "/api/v1/visits",
+            None,
+            &[("accept", "text/csv")],
+        )
+        .await
+        .expect(200)
+        .text;
+    // As it is: nothing changes, so nothing is written and the row is skipped.
+    let report = import(&app, "visits", "?on_duplicate=update", &export).await;
+    assert_eq!(counts(&report), [1, 0, 0, 1, 0], "{report}");
+    let unchanged = app
+        .get(&format!("/api/v1/visits/{visit_id}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(unchanged["version"], 1, "{unchanged}");
+    let trail = visit_audit(&app, &visit_id).await;
+    assert_eq!(trail.len(), 1, "only the creation: {trail:?}");
+    assert_eq!(trail[0]["action"], "create");
+    // With a changed summary: the visit is updated, its hidden links kept.
+    let mut reader = csv::Reader::from_reader(export.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let at = header
+        .iter()
+        .position(|h| h == "summary")
+        .expect("a summary column");
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).expect("header written");
+    for row in reader.records() {
+        let mut cells: Vec<String> = row.expect("row").iter().map(str::to_string).collect();
+        cells[at] = "新纪要".to_string();
+        writer.write_record(&cells).expect("row written");
+    }
+    let changed = String::from_utf8(writer.into_inner().expect("CSV")).expect("UTF-8");
+    let report = import(&app, "visits", "?on_duplicate=update", &changed).await;
+    assert_eq!(counts(&report), [1, 0, 1, 0, 0], "{report}");
+    let trail = visit_audit(&app, &visit_id).await;
+    assert_eq!(trail.len(), 2, "{trail:?}");
+    assert_eq!(trail[0]["action"], "update");
+    assert_eq!(
+        trail[0]["changes"],
+        json!({"summary": {"old": "纪要", "new": "新纪要"}}),
+        "{trail:?}"
+    );
+    for (path, record) in archived {
+        let restore = format!("/api/v1/{path}/{}/restore", id_of(record));
+        app.request(Method::POST, &restore, None, &[])
+            .await
+            .expect(200);
+    }
+    let restored = app
+        .get(&format!("/api/v1/visits/{visit_id}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(restored["version"], 2, "{restored}");
+    assert_eq!(restored["summary"], "新纪要");
+    let mut people = vec![id_of(&wang), id_of(&li)];
+    people.sort();
+    assert_eq!(ids_in(&restored, "participants"), people);
+    let mut enterprises = vec![id_of(&carbonbay), id_of(&harbour)];
+    enterprises.sort();
+    assert_eq!(ids_in(&restored, "enterprises"), enterprises);
+    assert_eq!(ids_in(&restored, "order_classes"), [id_of(&class)]);
+    assert_eq!(ids_in(&restored, "internship_bases"), [id_of(&base)]);
+    let roles: Vec<(String, String)> = restored["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .map(|p| (id_of(p), p["role"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    assert!(
+        roles.contains(&(id_of(&wang), "guest".to_string())),
+        "{roles:?}"
     );
 }
