@@ -140,7 +140,7 @@ impl Table {
             })
             .collect();
         Ok(Table {
-            header,
+            header: named(header),
             format: FileFormat::Csv,
             rows: Rows::Csv(Box::new(reader), record),
             position: 0,
@@ -167,22 +167,16 @@ impl Table {
                 .chain(cells.iter().map(text))
                 .collect(),
         });
-        let mut header: Vec<String> = rows
+        let header = rows
             .next()
             .ok_or(TableError::Empty)?
             .cells
             .into_iter()
             .map(|h| h.trim().to_string())
             .collect();
-        // Every row of a range is as wide as its widest, the header included: the
-        // header's empty cells past its last name are no columns, so that a row with
-        // values beyond them does not fit (`Row::misfit`), as in a CSV file.
-        while header.last().is_some_and(String::is_empty) {
-            header.pop();
-        }
         let rows: Vec<Row> = rows.collect();
         Ok(Table {
-            header,
+            header: named(header),
             format: FileFormat::Xlsx,
             size: rows.len() as u64,
             rows: Rows::Sheet(rows.into_iter()),
@@ -223,6 +217,17 @@ impl Table {
             }
         }
     }
+}
+
+/// A header without its empty cells past its last name: they are no columns, so
+/// that a row with values beyond the named columns does not fit (`Row::misfit`)
+/// rather than losing them. A sheet's rows are all as wide as its widest, the header
+/// included, and a CSV file saved from such a sheet has a header ending `,,`.
+fn named(mut header: Vec<String>) -> Vec<String> {
+    while header.last().is_some_and(String::is_empty) {
+        header.pop();
+    }
+    header
 }
 
 /// The line a CSV record starts on. The reader gives the position where it began

@@ -1049,6 +1049,18 @@ async fn xlsx_rows_with_values_past_the_header_are_rejected(app: TestApp) {
         names(&app, "/api/v1/enterprises", "name").await,
         ["Good Co"]
     );
+    // The same sheet saved as CSV: its header ends in empty names.
+    let csv =
+        "name,industry,,\nAcme,chemicals,Ningbo,spare\nGood Co,logistics,,\nThird Co,,,stray\n";
+    let report = import(&app, "enterprises", "", csv).await;
+    assert_eq!(counts(&report), [3, 0, 0, 1, 2], "{report}");
+    assert_eq!(
+        reasons(&report),
+        [
+            (2, String::new(), "cell_count".into()),
+            (4, String::new(), "cell_count".into()),
+        ]
+    );
 }
 
 /// A one-row file of enterprises sent with `query`.
