@@ -45,7 +45,8 @@ pub enum Mode {
 pub enum OnDuplicate {
     /// Leave the record as it is; the row counts as skipped.
     Skip,
-    /// Update the record with the row's non-empty cells (stages excepted).
+    /// Update the record with the row's non-empty cells (stages excepted); a row
+    /// that changes nothing writes nothing and counts as skipped.
     Update,
     /// Reject the row.
     Fail,
