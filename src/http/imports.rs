@@ -11,7 +11,7 @@ use super::extract::Params;
 use super::AppState;
 use crate::cli::RecordKind;
 use crate::domain::access::Actor;
-use crate::domain::{DomainError, FieldError};
+use crate::domain::{page, DomainError, FieldError};
 use crate::import::{self, ImportError, Mode, OnDuplicate, Options, Table};
 
 /// Largest file accepted: about 200 000 enterprise rows of CSV. Larger files go
@@ -20,12 +20,42 @@ pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// The query as received: values are parsed in `options`, so that a bad one is a
+/// problem that names its parameter (unknown and repeated parameters are refused
+/// as the query is read).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
-    mode: Option<Mode>,
-    on_duplicate: Option<OnDuplicate>,
+    mode: Option<String>,
+    on_duplicate: Option<String>,
     utc_offset: Option<String>,
+}
+
+impl ImportParams {
+    fn options(&self) -> Result<Options, DomainError> {
+        let mut errors = Vec::new();
+        let mode = page::parse_param("mode", self.mode.as_deref(), "invalid_enum", &mut errors);
+        let on_duplicate = page::parse_param(
+            "on_duplicate",
+            self.on_duplicate.as_deref(),
+            "invalid_enum",
+            &mut errors,
+        );
+        let utc_offset = import::parse_offset(
+            self.utc_offset
+                .as_deref()
+                .unwrap_or(import::DEFAULT_UTC_OFFSET),
+        )
+        .map_err(|message| errors.push(FieldError::new("utc_offset", "invalid", message)));
+        match utc_offset {
+            Ok(utc_offset) if errors.is_empty() => Ok(Options {
+                mode: mode.unwrap_or(Mode::SkipBad),
+                on_duplicate: on_duplicate.unwrap_or(OnDuplicate::Skip),
+                utc_offset,
+            }),
+            _ => Err(DomainError::BadRequest(errors)),
+        }
+    }
 }
 
 pub async fn create(
@@ -40,20 +70,7 @@ pub async fn create(
         kind: "import kind",
         id: kind.to_string(),
     })?;
-    let utc_offset = import::parse_offset(
-        params
-            .utc_offset
-            .as_deref()
-            .unwrap_or(import::DEFAULT_UTC_OFFSET),
-    )
-    .map_err(|message| {
-        DomainError::BadRequest(vec![FieldError::new("utc_offset", "invalid", message)])
-    })?;
-    let options = Options {
-        mode: params.mode.unwrap_or(Mode::SkipBad),
-        on_duplicate: params.on_duplicate.unwrap_or(OnDuplicate::Skip),
-        utc_offset,
-    };
+    let options = params.options()?;
     let xlsx = match media_type(&req).as_deref() {
         Some("text/csv") => false,
         Some(XLSX) => true,

@@ -45,10 +45,40 @@ pub enum Mode {
 pub enum OnDuplicate {
     /// Leave the record as it is; the row counts as skipped.
     Skip,
-    /// Update the record with the row's non-empty cells (stages excepted).
+    /// Update the record with the row's non-empty cells (stages excepted); a row
+    /// that changes nothing writes nothing and counts as skipped.
     Update,
     /// Reject the row.
     Fail,
+}
+
+/// `skip-bad` or `all-or-nothing`, as `?mode=` gives it.
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        choice(s)
+    }
+}
+
+/// `skip`, `update` or `fail`, as `?on_duplicate=` gives it.
+impl std::str::FromStr for OnDuplicate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        choice(s)
+    }
+}
+
+/// One of a closed vocabulary by its exact name, as the command line spells it;
+/// or why not, with the names there are.
+fn choice<T: clap::ValueEnum>(s: &str) -> Result<T, String> {
+    T::from_str(s, false).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("`{s}` is not one of: {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -291,6 +321,9 @@ pub(crate) trait Importable: Audited {
     const TARGET: Target;
     /// The existing record that a row with these fields would duplicate.
     fn duplicate_of(conn: &mut DbConn, fields: &Self::Fields) -> db::Result<Option<String>>;
+    /// Adds to the merge patch that updates `existing` from a row what the row cannot
+    /// hold but the record must keep. Nothing, but for a visit.
+    fn keep_unexported(_existing: &Self, _patch: &mut Map<String, Value>) {}
 }
 
 impl Importable for Enterprise {
@@ -328,6 +361,71 @@ impl Importable for Visit {
     ) -> db::Result<Option<String>> {
         lookup::visit_like(conn, &fields.title, fields.starts_at.naive_utc())
     }
+
+    /// The links to records archived since the visit was saved: an export leaves
+    /// them out of its cells, as the API's embedded lists do, and the visit keeps
+    /// them, as a PATCH that sends the lists the API shows keeps them.
+    fn keep_unexported(visit: &Visit, patch: &mut Map<String, Value>) {
+        fn hidden<Id: PartialEq + std::fmt::Display>(
+            linked: &[Id],
+            shown: impl Fn(&Id) -> bool,
+        ) -> Vec<(String, Value)> {
+            linked
+                .iter()
+                .filter(|id| !shown(id))
+                .map(|id| (id.to_string(), Value::String(id.to_string())))
+                .collect()
+        }
+        let links = &visit.links;
+        let enterprises = hidden(&links.enterprise_ids, |id| {
+            visit.enterprises.iter().any(|e| e.id == *id)
+        });
+        keep_links(patch, "enterprise_ids", enterprises);
+        let order_classes = hidden(&links.order_class_ids, |id| {
+            visit.order_classes.iter().any(|o| o.id == *id)
+        });
+        keep_links(patch, "order_class_ids", order_classes);
+        let internship_bases = hidden(&links.internship_base_ids, |id| {
+            visit.internship_bases.iter().any(|b| b.id == *id)
+        });
+        keep_links(patch, "internship_base_ids", internship_bases);
+        let participants = links
+            .participants
+            .iter()
+            .filter(|l| !visit.participants.iter().any(|p| p.id == l.participant_id))
+            .map(|l| {
+                let id = l.participant_id.to_string();
+                let item = serde_json::json!({"participant_id": id, "role": l.role.as_str()});
+                (id, item)
+            })
+            .collect();
+        keep_links(patch, "participants", participants);
+    }
+}
+
+/// Appends to the patch's list `member`, when the patch has one, each hidden link
+/// (id, item) the list does not name already.
+fn keep_links(patch: &mut Map<String, Value>, member: &str, hidden: Vec<(String, Value)>) {
+    let Some(Value::Array(items)) = patch.get_mut(member) else {
+        return;
+    };
+    let named = |item: &Value| -> Option<String> {
+        match item {
+            Value::String(id) => Some(id.clone()),
+            Value::Object(link) => link
+                .get("participant_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            _ => None,
+        }
+    };
+    let present: Vec<String> = items.iter().filter_map(named).collect();
+    items.extend(
+        hidden
+            .into_iter()
+            .filter(|(id, _)| !present.contains(id))
+            .map(|(_, item)| item),
+    );
 }
 
 impl Importable for OrderClass {
@@ -595,7 +693,7 @@ impl<'a, R: Importable> Import<'a, R> {
         row: &Row,
         may_defer: bool,
     ) -> Result<Outcome, ImportError> {
-        if let Some(message) = row.misfit(self.table.header.len()) {
+        if let Some(message) = row.misfit(self.table.header.len(), self.table.format) {
             return Ok(Outcome::Rejected(vec![Reject {
                 line: row.line,
                 column: None,
@@ -666,13 +764,16 @@ impl<'a, R: Importable> Import<'a, R> {
                 for member in columns::CREATE_ONLY {
                     body.remove(*member);
                 }
-                let before = R::get(conn, id)?;
-                let patch = Value::Object(body);
+                // Read under the record's lock, so that what it keeps is what it has.
+                let mut version = None;
                 let after =
                     resource::change::<R>(conn, id, self.actor, AuditAction::Update, |c| {
-                        R::update(c, id, &Precondition::Any, &patch)
+                        let before = R::get(c, id)?;
+                        version = Some(Resource::version(&before));
+                        R::keep_unexported(&before, &mut body);
+                        R::update(c, id, &Precondition::Any, &Value::Object(body))
                     })?;
-                Ok(if Resource::version(&after) == Resource::version(&before) {
+                Ok(if Some(Resource::version(&after)) == version {
                     Outcome::Skipped
                 } else {
                     Outcome::Updated
@@ -719,10 +820,9 @@ impl<'a, R: Importable> Import<'a, R> {
             let value = match column.cell {
                 Cell::Ignored => continue,
                 Cell::Id => {
-                    if uuid::Uuid::parse_str(cell).is_ok() {
-                        id = Some(cell.to_lowercase());
-                    } else {
-                        rejects.push(reject("invalid_id", format!("`{cell}` is not a UUID")));
+                    match record_id(cell) {
+                        Ok(kept) => id = Some(kept),
+                        Err(message) => rejects.push(reject("invalid_id", message)),
                     }
                     continue;
                 }
@@ -889,6 +989,23 @@ pub fn kind_name(kind: RecordKind) -> &'static str {
     }
 }
 
+/// An `id` cell as the id it keeps: a UUID v7, as the server makes every id (an
+/// export's ids are), in the hyphenated form the API writes. Any other UUID (the
+/// nil UUID, a v4 from elsewhere) would be a record the server could not have made.
+fn record_id(cell: &str) -> Result<String, String> {
+    let id = cell
+        .parse::<uuid::fmt::Hyphenated>()
+        .map_err(|_| format!("`{cell}` is not a UUID"))?
+        .into_uuid();
+    if id.get_version() == Some(uuid::Version::SortRand) {
+        Ok(id.hyphenated().to_string())
+    } else {
+        Err(format!(
+            "`{cell}` is not a UUID v7: ids are made by the server, and an import keeps only an id it made"
+        ))
+    }
+}
+
 fn integer(cell: &str) -> Option<i64> {
     cell.parse().ok().or_else(|| {
         // `12.0`, as spreadsheets write whole numbers.
@@ -1043,6 +1160,21 @@ mod tests {
         assert_eq!(boolean("maybe"), None);
         assert_eq!(role(Some("主持人")), "host");
         assert_eq!(role(None), "attendee");
+    }
+
+    #[test]
+    fn only_server_made_ids_are_kept() {
+        let v7 = uuid::Uuid::now_v7().hyphenated().to_string();
+        assert_eq!(record_id(&v7.to_uppercase()), Ok(v7.clone()));
+        for refused in [
+            uuid::Uuid::nil().hyphenated().to_string(),
+            "0f8fad5b-d9cb-469f-a165-70867728950e".to_string(),
+            v7.replace('-', ""),
+            format!("{{{v7}}}"),
+            "not-an-id".to_string(),
+        ] {
+            assert!(record_id(&refused).is_err(), "{refused}");
+        }
     }
 
     #[test]

@@ -13,33 +13,47 @@ pub struct Row {
 }
 
 impl Row {
-    /// Why the row does not fit a header of `width` columns, if it does not: a row
-    /// with more non-empty cells than the header has columns (an unquoted comma in
-    /// a name split it), or with fewer (a stray quote swallowed the line break and
-    /// the lines after it into one cell). Empty cells past the header, as Excel
-    /// writes them (`a,b,,`), fit.
-    pub fn misfit(&self, width: usize) -> Option<String> {
-        let cells = self.cells.len();
+    /// Why the row does not fit a header of `width` columns of a file written as
+    /// `format`, if it does not: a row with a non-empty cell past the header's last
+    /// column (in CSV, an unquoted comma in a name split it; in a workbook, values
+    /// were typed right of the named columns), or, in CSV, with fewer cells (a stray
+    /// quote swallowed the line break and the lines after it into one cell). Empty
+    /// cells past the header, as Excel writes them (`a,b,,`), fit.
+    pub fn misfit(&self, width: usize, format: FileFormat) -> Option<String> {
         let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        let shape = format!(
-            "row has {}, the header has {}",
-            plural(cells, "cell"),
-            plural(width, "column")
-        );
+        let shape = |cells: usize| {
+            format!(
+                "row has {}, the header has {}",
+                plural(cells, "cell"),
+                plural(width, "column")
+            )
+        };
+        let cells = self.cells.len();
         if cells > width {
-            let overflow = self.cells[width..].iter().any(|c| !c.trim().is_empty());
-            return overflow
-                .then(|| format!("{shape}: quote a cell that holds a comma (\"Acme, Inc.\")"));
+            // Up to its last value: a sheet's rows are all as wide as its widest.
+            let used = self.cells.iter().rposition(|c| !c.trim().is_empty())? + 1;
+            return (used > width).then(|| match format {
+                FileFormat::Csv => format!(
+                    "{}: quote a cell that holds a comma (\"Acme, Inc.\")",
+                    shape(used)
+                ),
+                FileFormat::Xlsx => format!(
+                    "{}: the values right of the last named column have no column; \
+                     name their columns in the header row, or clear them",
+                    shape(used)
+                ),
+            });
         }
         if cells < width {
             let broken = self.cells.iter().any(|c| c.contains(['\n', '\r']));
             return Some(if broken {
                 format!(
-                    "{shape}, and a cell runs over several lines: a quote is probably \
-                     unbalanced, so that the lines after it were read into one cell"
+                    "{}, and a cell runs over several lines: a quote is probably \
+                     unbalanced, so that the lines after it were read into one cell",
+                    shape(cells)
                 )
             } else {
-                shape
+                shape(cells)
             });
         }
         None
@@ -83,6 +97,7 @@ impl FileFormat {
 /// A table being read: its header, then its rows one by one.
 pub struct Table {
     pub header: Vec<String>,
+    pub format: FileFormat,
     rows: Rows,
     /// How far through the file reading is, in `size`'s unit (bytes or rows).
     position: u64,
@@ -125,7 +140,8 @@ impl Table {
             })
             .collect();
         Ok(Table {
-            header,
+            header: named(header),
+            format: FileFormat::Csv,
             rows: Rows::Csv(Box::new(reader), record),
             position: 0,
             size,
@@ -160,7 +176,8 @@ impl Table {
             .collect();
         let rows: Vec<Row> = rows.collect();
         Ok(Table {
-            header,
+            header: named(header),
+            format: FileFormat::Xlsx,
             size: rows.len() as u64,
             rows: Rows::Sheet(rows.into_iter()),
             position: 0,
@@ -200,6 +217,17 @@ impl Table {
             }
         }
     }
+}
+
+/// A header without its empty cells past its last name: they are no columns, so
+/// that a row with values beyond the named columns does not fit (`Row::misfit`)
+/// rather than losing them. A sheet's rows are all as wide as its widest, the header
+/// included, and a CSV file saved from such a sheet has a header ending `,,`.
+fn named(mut header: Vec<String>) -> Vec<String> {
+    while header.last().is_some_and(String::is_empty) {
+        header.pop();
+    }
+    header
 }
 
 /// The line a CSV record starts on. The reader gives the position where it began
@@ -292,14 +320,14 @@ fn text(cell: &Data) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Row;
+    use super::{FileFormat, Row};
 
     fn misfit(cells: &[&str], width: usize) -> Option<String> {
         let row = Row {
             line: 2,
             cells: cells.iter().map(|c| c.to_string()).collect(),
         };
-        row.misfit(width)
+        row.misfit(width, FileFormat::Csv)
     }
 
     #[test]
@@ -317,5 +345,22 @@ mod tests {
         );
         let swallowed = misfit(&["Unterminated,company\nNext,company\n"], 2).unwrap_or_default();
         assert!(swallowed.contains("quote"), "{swallowed}");
+    }
+
+    #[test]
+    fn sheet_rows_fit_their_header_up_to_their_last_value() {
+        let sheet_row = |cells: &[&str]| Row {
+            line: 2,
+            cells: cells.iter().map(|c| c.to_string()).collect(),
+        };
+        let padded = sheet_row(&["Acme", "chemicals", "", ""]);
+        assert_eq!(padded.misfit(2, FileFormat::Xlsx), None);
+        let over = sheet_row(&["Acme", "chemicals", "Ningbo", ""])
+            .misfit(2, FileFormat::Xlsx)
+            .unwrap_or_default();
+        assert!(
+            over.starts_with("row has 3 cells, the header has 2 columns: the values right"),
+            "{over}"
+        );
     }
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use liaison::domain::credit_code::CreditCode;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{backend_tests, id_of, TestApp, TestDatabase};
@@ -22,6 +23,10 @@ backend_tests!(
     a_rejects_file_in_a_missing_folder_is_refused_before_importing,
     the_command_line_names_the_file_it_cannot_use,
     two_imports_of_one_file_at_once_create_each_record_once,
+    xlsx_rows_with_values_past_the_header_are_rejected,
+    bad_query_values_name_their_parameter,
+    an_id_cell_keeps_only_an_id_the_server_made,
+    a_visits_export_imported_over_itself_keeps_links_to_archived_records,
 );
 
 const CSV: &str = "text/csv";
@@ -1000,4 +1005,297 @@ async fn two_imports_of_one_file_at_once_create_each_record_once(app: TestApp) {
     titles.sort();
     titles.dedup();
     assert_eq!(titles.len(), ROWS);
+}
+
+async fn xlsx_rows_with_values_past_the_header_are_rejected(app: TestApp) {
+    // The sheet is four columns wide, so every row is read with four cells: those
+    // past the header's last name are passed over while they are empty.
+    let book = workbook(&[
+        vec![json!("name"), json!("industry")],
+        vec![
+            json!("Acme"),
+            json!("chemicals"),
+            json!("Ningbo"),
+            json!("spare"),
+        ],
+        vec![json!("Good Co"), json!("logistics")],
+        vec![json!("Third Co"), json!(""), json!(""), json!("stray")],
+    ]);
+    let report = app
+        .upload(
+            Some(&app.admin_token),
+            "/api/v1/imports/enterprises",
+            XLSX,
+            book,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(counts(&report), [3, 1, 0, 0, 2], "{report}");
+    assert_eq!(
+        reasons(&report),
+        [
+            (2, String::new(), "cell_count".into()),
+            (4, String::new(), "cell_count".into()),
+        ]
+    );
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("row has 4 cells, the header has 2 columns")
+            && !message.contains("quote"),
+        "{message}"
+    );
+    assert_eq!(
+        names(&app, "/api/v1/enterprises", "name").await,
+        ["Good Co"]
+    );
+    // The same sheet saved as CSV: its header ends in empty names.
+    let csv =
+        "name,industry,,\nAcme,chemicals,Ningbo,spare\nGood Co,logistics,,\nThird Co,,,stray\n";
+    let report = import(&app, "enterprises", "", csv).await;
+    assert_eq!(counts(&report), [3, 0, 0, 1, 2], "{report}");
+    assert_eq!(
+        reasons(&report),
+        [
+            (2, String::new(), "cell_count".into()),
+            (4, String::new(), "cell_count".into()),
+        ]
+    );
+}
+
+/// A one-row file of enterprises sent with `query`.
+async fn send_with(app: &TestApp, query: &str) -> crate::helpers::Response {
+    app.upload(
+        Some(&app.admin_token),
+        &format!("/api/v1/imports/enterprises{query}"),
+        CSV,
+        b"name\nA Co\n".to_vec(),
+    )
+    .await
+}
+
+async fn bad_query_values_name_their_parameter(app: TestApp) {
+    let send = |query| send_with(&app, query);
+    let problem = send("?mode=foo").await.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "mode", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "invalid_enum", "{problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`foo`") && message.contains("skip-bad, all-or-nothing"),
+        "{message}"
+    );
+    let problem = send("?on_duplicate=nope").await.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "on_duplicate", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "invalid_enum", "{problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("skip, update, fail"), "{message}");
+    assert_eq!(
+        send("?utc_offset=8").await.field_errors(400),
+        [("utc_offset".to_string(), "invalid".to_string())]
+    );
+    // Every bad value at once; the command line's names only, not serde's.
+    assert_eq!(
+        send("?mode=SkipBad&on_duplicate=Update&utc_offset=noon")
+            .await
+            .field_errors(400),
+        [
+            ("mode".to_string(), "invalid_enum".to_string()),
+            ("on_duplicate".to_string(), "invalid_enum".to_string()),
+            ("utc_offset".to_string(), "invalid".to_string()),
+        ]
+    );
+    assert_eq!(
+        send("?colour=red").await.field_errors(400),
+        [("colour".to_string(), "unknown_parameter".to_string())]
+    );
+    assert_eq!(
+        send("?mode=skip-bad&mode=all-or-nothing")
+            .await
+            .field_errors(400),
+        [("mode".to_string(), "duplicate_parameter".to_string())]
+    );
+    assert!(names(&app, "/api/v1/enterprises", "name").await.is_empty());
+    let report = send("?mode=all-or-nothing&on_duplicate=update&utc_offset=-05:30")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(report["mode"], "all-or-nothing");
+    assert_eq!(report["on_duplicate"], "update");
+    assert_eq!(counts(&report), [1, 1, 0, 0, 0]);
+}
+
+async fn an_id_cell_keeps_only_an_id_the_server_made(app: TestApp) {
+    let kept = uuid::Uuid::now_v7().hyphenated().to_string();
+    let csv = format!(
+        "id,name\n\
+         00000000-0000-0000-0000-000000000000,Nil Co\n\
+         0f8fad5b-d9cb-469f-a165-70867728950e,Random Co\n\
+         {{{kept}}},Braced Co\n\
+         {kept},Kept Co\n"
+    );
+    let report = import(&app, "enterprises", "", &csv).await;
+    assert_eq!(counts(&report), [4, 1, 0, 0, 3], "{report}");
+    assert_eq!(
+        reasons(&report),
+        [2, 3, 4].map(|line| (line, "id".to_string(), "invalid_id".to_string()))
+    );
+    let message = report["rejects"][0]["message"].as_str().expect("message");
+    assert!(message.contains("not a UUID v7"), "{message}");
+    let record = app
+        .get(&format!("/api/v1/enterprises/{kept}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(record["name"], "Kept Co");
+    // The id in capitals is the same record: a duplicate.
+    let again = format!("id,name\n{},Kept Co Renamed\n", kept.to_uppercase());
+    let report = import(&app, "enterprises", "?on_duplicate=update", &again).await;
+    assert_eq!(counts(&report), [1, 0, 1, 0, 0], "{report}");
+    assert_eq!(
+        names(&app, "/api/v1/enterprises", "name").await,
+        ["Kept Co Renamed"]
+    );
+}
+
+/// A visit's audit trail, newest first.
+async fn visit_audit(app: &TestApp, visit: &str) -> Vec<Value> {
+    let path = format!("/api/v1/audit?entity_kind=visit&entity_id={visit}");
+    app.get(&path).await.expect(200).body["items"]
+        .as_array()
+        .expect("items")
+        .clone()
+}
+
+/// The ids of one embedded list of a record.
+fn ids_in(record: &Value, member: &str) -> Vec<String> {
+    let mut ids: Vec<String> = record[member]
+        .as_array()
+        .unwrap_or_else(|| panic!("{member}: {record}"))
+        .iter()
+        .map(id_of)
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn a_visits_export_imported_over_itself_keeps_links_to_archived_records(app: TestApp) {
+    let carbonbay = app.enterprise(json!({"name": "Carbonbay"})).await;
+    let harbour = app.enterprise(json!({"name": "Harbour"})).await;
+    let wang = app
+        .participant(
+            json!({"full_name": "王芳", "side": "partner", "enterprise_id": id_of(&carbonbay)}),
+        )
+        .await;
+    let li = app
+        .participant(json!({"full_name": "李雷", "side": "school"}))
+        .await;
+    let class = app
+        .order_class(json!({"enterprise_id": id_of(&carbonbay), "name": "Chemical 2025"}))
+        .await;
+    let base = app
+        .internship_base(json!({"enterprise_id": id_of(&carbonbay), "name": "Plant 2"}))
+        .await;
+    let visit = app
+        .post(
+            "/api/v1/visits",
+            &json!({"title": "Delegation", "starts_at": "2025-04-01T02:00:00Z",
+                    "direction": "inbound", "summary": "纪要",
+                    "enterprise_ids": [id_of(&carbonbay), id_of(&harbour)],
+                    "participants": [{"participant_id": id_of(&wang), "role": "guest"},
+                                     {"participant_id": id_of(&li), "role": "host"}],
+                    "order_class_ids": [id_of(&class)], "internship_base_ids": [id_of(&base)]}),
+        )
+        .await
+        .expect(201)
+        .body;
+    let visit_id = id_of(&visit);
+    let archived = [
+        ("participants", &wang),
+        ("order-classes", &class),
+        ("internship-bases", &base),
+        ("enterprises", &harbour),
+    ];
+    for (path, record) in archived {
+        app.delete(&format!("/api/v1/{path}/{}", id_of(record)))
+            .await
+            .expect(200);
+    }
+    let export = app
+        .request(
+            Method::GET,
+            "/api/v1/visits",
+            None,
+            &[("accept", "text/csv")],
+        )
+        .await
+        .expect(200)
+        .text;
+    // As it is: nothing changes, so nothing is written and the row is skipped.
+    let report = import(&app, "visits", "?on_duplicate=update", &export).await;
+    assert_eq!(counts(&report), [1, 0, 0, 1, 0], "{report}");
+    let unchanged = app
+        .get(&format!("/api/v1/visits/{visit_id}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(unchanged["version"], 1, "{unchanged}");
+    let trail = visit_audit(&app, &visit_id).await;
+    assert_eq!(trail.len(), 1, "only the creation: {trail:?}");
+    assert_eq!(trail[0]["action"], "create");
+    // With a changed summary: the visit is updated, its hidden links kept.
+    let mut reader = csv::Reader::from_reader(export.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let at = header
+        .iter()
+        .position(|h| h == "summary")
+        .expect("a summary column");
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).expect("header written");
+    for row in reader.records() {
+        let mut cells: Vec<String> = row.expect("row").iter().map(str::to_string).collect();
+        cells[at] = "新纪要".to_string();
+        writer.write_record(&cells).expect("row written");
+    }
+    let changed = String::from_utf8(writer.into_inner().expect("CSV")).expect("UTF-8");
+    let report = import(&app, "visits", "?on_duplicate=update", &changed).await;
+    assert_eq!(counts(&report), [1, 0, 1, 0, 0], "{report}");
+    let trail = visit_audit(&app, &visit_id).await;
+    assert_eq!(trail.len(), 2, "{trail:?}");
+    assert_eq!(trail[0]["action"], "update");
+    assert_eq!(
+        trail[0]["changes"],
+        json!({"summary": {"old": "纪要", "new": "新纪要"}}),
+        "{trail:?}"
+    );
+    for (path, record) in archived {
+        let restore = format!("/api/v1/{path}/{}/restore", id_of(record));
+        app.request(Method::POST, &restore, None, &[])
+            .await
+            .expect(200);
+    }
+    let restored = app
+        .get(&format!("/api/v1/visits/{visit_id}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(restored["version"], 2, "{restored}");
+    assert_eq!(restored["summary"], "新纪要");
+    let mut people = vec![id_of(&wang), id_of(&li)];
+    people.sort();
+    assert_eq!(ids_in(&restored, "participants"), people);
+    let mut enterprises = vec![id_of(&carbonbay), id_of(&harbour)];
+    enterprises.sort();
+    assert_eq!(ids_in(&restored, "enterprises"), enterprises);
+    assert_eq!(ids_in(&restored, "order_classes"), [id_of(&class)]);
+    assert_eq!(ids_in(&restored, "internship_bases"), [id_of(&base)]);
+    let roles: Vec<(String, String)> = restored["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .map(|p| (id_of(p), p["role"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    assert!(
+        roles.contains(&(id_of(&wang), "guest".to_string())),
+        "{roles:?}"
+    );
 }
