@@ -38,6 +38,10 @@ impl From<diesel::result::Error> for ExportError {
     }
 }
 
+/// Begins every CSV written: Excel reads a CSV without it in the system's code page
+/// (GBK on Chinese Windows), garbling every Chinese name. Imports skip it.
+pub const BOM: &str = "\u{feff}";
+
 /// Where the records go: through a CSV writer, or straight out as JSON lines.
 enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
@@ -67,12 +71,13 @@ fn write_pages<R: Resource>(
     conn: &mut DbConn,
     mut filter: R::Filter,
     format: Format,
-    out: impl Write,
+    mut out: impl Write,
     mut progress: impl FnMut(u64),
 ) -> Result<u64, ExportError> {
     let mut count = 0;
     let mut sink = match format {
         Format::Csv => {
+            out.write_all(BOM.as_bytes())?;
             let mut writer = csv::Writer::from_writer(out);
             writer.write_record(R::COLUMNS)?;
             Sink::Csv(Box::new(writer))

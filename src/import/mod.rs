@@ -194,7 +194,8 @@ impl Report {
 
     /// Writes the rejected rows as CSV under the file's header, each with its reasons
     /// in a last `import_errors` column, so that the file imports again once fixed.
-    pub fn write_rejects(&self, out: impl std::io::Write) -> Result<(), csv::Error> {
+    pub fn write_rejects(&self, mut out: impl std::io::Write) -> Result<(), csv::Error> {
+        out.write_all(crate::export::BOM.as_bytes())?;
         let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(out);
         let errors_at = self.header.iter().position(|h| columns::is_errors(h));
         let width = errors_at.map_or(self.header.len() + 1, |_| self.header.len());

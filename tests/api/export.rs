@@ -83,6 +83,12 @@ async fn lists_answer_csv_with_every_matching_record(app: TestApp) {
         response.header("content-type"),
         Some("text/csv; charset=utf-8")
     );
+    // A byte order mark first, so that Excel reads it as UTF-8 (csv readers skip it).
+    assert!(
+        response.text.starts_with("\u{feff}id,"),
+        "{}",
+        &response.text[..20]
+    );
     let mut reader = csv::Reader::from_reader(response.text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -174,6 +180,10 @@ async fn the_export_command_writes_csv_and_json_lines(app: TestApp) {
         String::from_utf8_lossy(&output.stderr)
     );
     let text = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(
+        text.starts_with("\u{feff}id,"),
+        "a BOM for Excel, then the header"
+    );
     assert_eq!(rows(&text).len(), 114, "the archived one is left out");
     assert!(String::from_utf8_lossy(&output.stderr).contains("exported 114 enterprises"));
     let output = liaison(

@@ -863,7 +863,7 @@ async fn rows_that_do_not_fit_the_header_are_rejected(app: TestApp) {
     );
     let written = std::fs::read_to_string(&rejects).expect("rejects written");
     let mut lines = written.lines();
-    assert_eq!(lines.next(), Some("name,industry,import_errors"));
+    assert_eq!(lines.next(), Some("\u{feff}name,industry,import_errors"));
     assert!(
         lines
             .next()
