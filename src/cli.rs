@@ -247,10 +247,8 @@ fn database_url(raw: &str) -> Result<String, String> {
     }
     let url = DatabaseUrl::parse(raw);
     if url.backend == crate::db::Backend::Sqlite && !url.url.starts_with("file:") {
-        let folder = std::path::Path::new(&url.url)
-            .parent()
-            .filter(|f| !f.as_os_str().is_empty());
-        if let Some(folder) = folder.filter(|f| !f.is_dir()) {
+        let folder = folder_of(std::path::Path::new(&url.url));
+        if !folder.is_dir() {
             return Err(format!(
                 "the folder {} of the SQLite database does not exist",
                 folder.display()
@@ -258,6 +256,15 @@ fn database_url(raw: &str) -> Result<String, String> {
         }
     }
     Ok(raw.to_string())
+}
+
+/// The folder a file named `path` is (or would be) in: its parent, or the working
+/// folder for a bare file name.
+pub fn folder_of(path: &std::path::Path) -> &std::path::Path {
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => std::path::Path::new("."),
+    }
 }
 
 #[derive(Debug, Args)]

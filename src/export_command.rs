@@ -81,10 +81,7 @@ fn create(path: &Path) -> Result<std::fs::File, Error> {
     if path.is_dir() {
         return Err(cannot("it is a folder; name a file".into()).into());
     }
-    let folder = match path.parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => folder,
-        _ => Path::new("."),
-    };
+    let folder = crate::cli::folder_of(path);
     if !folder.is_dir() {
         return Err(cannot(format!("there is no folder {}", folder.display())).into());
     }

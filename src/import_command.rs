@@ -2,7 +2,6 @@
 //! the rejected rows listed (and written to `--rejects`), and a summary.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cli::ImportArgs;
@@ -21,10 +20,7 @@ pub fn run(args: &ImportArgs) -> Result<(), Error> {
         if rejects.exists() {
             return Err(format!("{} exists already; name a new file", rejects.display()).into());
         }
-        let folder = match rejects.parent() {
-            Some(folder) if !folder.as_os_str().is_empty() => folder,
-            _ => Path::new("."),
-        };
+        let folder = crate::cli::folder_of(rejects);
         if !folder.is_dir() {
             return Err(format!(
                 "cannot write the rejects to {}: there is no folder {}",
@@ -46,13 +42,8 @@ pub fn run(args: &ImportArgs) -> Result<(), Error> {
     }
     .map_err(|e| format!("{path}: {e}"))?;
     let url = DatabaseUrl::parse(&args.database.database_url);
-    if url.backend == db::Backend::Sqlite && !std::path::Path::new(&url.url).exists() {
-        return Err(format!(
-            "there is no database at {}; `liaison migrate` creates one",
-            url.url
-        )
-        .into());
-    }
+    url.require_existing()
+        .map_err(|missing| format!("{missing}; `liaison migrate` creates one"))?;
     let mut conn = db::connect_for_command(&url)?;
     db::migrate(&mut conn)?;
     let options = Options {

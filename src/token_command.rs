@@ -12,17 +12,13 @@ pub fn run(command: &TokenCommand) -> Result<(), Error> {
     match command {
         TokenCommand::Create(args) => create(args),
         TokenCommand::List(args) => {
-            let url = DatabaseUrl::parse(&args.database.database_url);
-            url.require_existing()?;
-            let mut conn = connect(&url)?;
+            let mut conn = connect_existing(&args.database.database_url)?;
             let tokens = access::list_tokens(&mut conn)?;
             print_table(&tokens);
             Ok(())
         }
         TokenCommand::Revoke(args) => {
-            let url = DatabaseUrl::parse(&args.database.database_url);
-            url.require_existing()?;
-            let mut conn = connect(&url)?;
+            let mut conn = connect_existing(&args.database.database_url)?;
             let token = access::find_token(&mut conn, &args.token)?;
             let revoked = access::revoke_token(&mut conn, token.id, &Actor::command_line())?;
             eprintln!(
@@ -75,6 +71,14 @@ fn create(args: &TokenCreateArgs) -> Result<(), Error> {
     );
     println!("{}", issued.secret);
     Ok(())
+}
+
+/// Listing or revoking works on a database that is there: a missing SQLite file
+/// is refused rather than made.
+fn connect_existing(database_url: &str) -> Result<db::DbConn, Error> {
+    let url = DatabaseUrl::parse(database_url);
+    url.require_existing()?;
+    connect(&url)
 }
 
 fn connect(url: &DatabaseUrl) -> Result<db::DbConn, Error> {

@@ -189,7 +189,8 @@ fn hide_passwords(url: &str) -> String {
             let parameters: Vec<String> = query
                 .split('&')
                 .map(|parameter| match parameter.split_once('=') {
-                    Some((key, _)) if percent_decoded(key) == "password" => format!("{key}=***"),
+                    // A name with `%XX` escapes is decoded, as libpq decodes it.
+                    Some((key, _)) if is_password(key) => format!("{key}=***"),
                     _ => parameter.to_string(),
                 })
                 .collect();
@@ -199,28 +200,10 @@ fn hide_passwords(url: &str) -> String {
     format!("{scheme}://{hidden}")
 }
 
-/// `text` with its `%XX` escapes decoded, as libpq decodes a parameter's name.
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| text.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                i += 3;
-            }
-            None => {
-                decoded.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+/// Whether a query parameter's name, `%XX` escapes decoded, is `password`. (Form
+/// decoding also reads `+` as a space, which no spelling of `password` holds.)
+fn is_password(name: &str) -> bool {
+    url::form_urlencoded::parse(name.as_bytes()).any(|(name, _)| name == "password")
 }
 
 /// How long an answer from PostgreSQL vouches for its connection: within it, the
